@@ -1,0 +1,195 @@
+"""Command line: `python -m bot play | check | run`. The one place that wires settings, storage and adapters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import locale
+import logging
+import os
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from .core.bankstats import bank_stats, paragraph_coverage
+from .core.engine import QuizMode, QuizSpec, UserId
+from .core.lang import Lang, lang_from_code, parse_lang
+from .core.loader import BankInvalid
+from .core.model import QuestionBank
+from .services import QuizService
+from .services.bank import check_bank, load_article, open_bank
+from .storage import StorageError, open_storage
+
+LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are positive and never 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A deepfake-awareness quiz: play in the terminal, check the question bank, or run the Telegram bot.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    play = commands.add_parser("play", help="take a quiz in the terminal (no Telegram token needed)")
+    play.add_argument("--lang", type=parse_lang, help="zh-Hant, zh-Hans or en (default: from the locale)")
+    play.add_argument("--topic", help="only questions of this topic (id or title)")
+    play.add_argument("--count", type=int, help="number of questions (default: QUIZ_LENGTH, 5)")
+    play.add_argument("--difficulty", type=int, choices=(1, 2, 3), help="only questions of this difficulty")
+    play.add_argument("--review", action="store_true", help="go over the questions you got wrong before")
+    play.add_argument("--no-confidence", action="store_true", help="don't ask how sure you are")
+    play.add_argument("--seed", type=int, help="fix the random choice and order of questions (reproducible)")
+    play.add_argument("--user", type=int, default=LOCAL_USER, help="player id in the store (default 0)")
+
+    check = commands.add_parser("check", help="validate the question bank; exit 1 on any problem")
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: QUESTIONS_PATH, questions/)")
+    check.add_argument("--article", type=Path, help="the article to check quotes against (default: ARTICLE_PATH)")
+    check.add_argument("--stats", action="store_true", help="print counts per topic, type, difficulty and language")
+    check.add_argument("--coverage", action="store_true", help="list article paragraphs no question cites; fail if any")
+    check.add_argument("--paragraphs", action="store_true", help="print the article's numbered paragraphs")
+
+    run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    run.add_argument("--env-file", type=Path, default=PROJECT_ROOT / ".env", help="settings file (default: .env)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env_file = getattr(args, "env_file", PROJECT_ROOT / ".env")
+    try:
+        settings = load_settings(os.environ, env_file=env_file)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "check":
+        return command_check(args, settings)
+    if args.command == "play":
+        return command_play(args, settings)
+    from .telegram.app import run_bot  # imported here: the terminal quiz and `check` never load telegram
+
+    return run_bot(settings)
+
+
+def command_check(args: argparse.Namespace, settings: Settings) -> int:
+    article_path = args.article or settings.article_path
+    if args.paragraphs:
+        article = load_article(article_path)
+        if article is None:
+            print(f"error: the article is not at {article_path} (set ARTICLE_PATH or --article)", file=sys.stderr)
+            return 1
+        for number, text in enumerate(article.paragraphs, 1):
+            print(f"{number:>3}  {text}")
+        return 0
+    paths = args.paths or [settings.questions_path]
+    report = check_bank(paths, article_path, root=Path.cwd())
+    if report.notes or report.problems:
+        print(report.render(), file=sys.stderr if report.problems else sys.stdout)
+    if report.bank is None:
+        return 1
+    bank = report.bank
+    print(f"ok: {len(bank)} questions in {len(bank.topics)} topics, {len(bank.retired)} retired ids")
+    status = 0
+    if args.stats:
+        print_stats(bank)
+    if args.coverage:
+        status = print_coverage(bank, article_path)
+    return status
+
+
+def print_stats(bank: QuestionBank) -> None:
+    stats = bank_stats(bank)
+    print("\nper topic:")
+    for topic in bank.topics:
+        print(f"  {topic.id:<24} {stats.by_topic[topic.id]:>4}   {topic.title.en}")
+    print("per type:")
+    for kind, count in stats.by_type.items():
+        print(f"  {kind.value:<24} {count:>4}")
+    print("per difficulty:")
+    for level, count in stats.by_difficulty.items():
+        print(f"  {level:<24} {count:>4}   {count / stats.questions:.0%}")
+    print("per language (all questions carry every language); fit a native quiz poll:")
+    for lang in Lang:
+        print(
+            f"  {lang.value:<24} {stats.questions:>4}   poll {stats.poll_fit[lang]:>4} ({stats.poll_share(lang):.0%})"
+        )
+    print(f"quote the article: {stats.with_quote} of {stats.questions}")
+
+
+def print_coverage(bank: QuestionBank, article_path: Path) -> int:
+    article = load_article(article_path)
+    if article is None:
+        print(f"error: cannot check coverage: the article is not at {article_path}", file=sys.stderr)
+        return 1
+    coverage = paragraph_coverage(bank, article)
+    missing = [n for n, count in coverage.items() if count == 0]
+    print("\nquestions per article paragraph:")
+    for number, count in coverage.items():
+        print(f"  P{number:<3} {count:>3}   {article.paragraph(number)[:30]}…")
+    if missing:
+        print(f"paragraphs with a point and no question: {', '.join(f'P{n}' for n in missing)}", file=sys.stderr)
+        return 1
+    print("every paragraph with a point has a question")
+    return 0
+
+
+def default_lang() -> Lang:
+    """The terminal's language from the locale (LC_ALL, LC_MESSAGES, LANG), else Traditional Chinese."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return lang_from_code(value, default=Lang.ZH_HANT)
+    current = locale.getlocale()[0]
+    return lang_from_code(current, default=Lang.ZH_HANT)
+
+
+def command_play(args: argparse.Namespace, settings: Settings) -> int:
+    from .i18n import translator
+    from .terminal import TerminalQuiz
+
+    t = translator()
+    lang = args.lang or default_lang()
+    try:
+        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
+    except BankInvalid as error:
+        print(t("terminal.no_bank", lang), file=sys.stderr)
+        print(error.report.render(), file=sys.stderr)
+        return 1
+    topic = None
+    if args.topic:
+        found = bank.find_topic(args.topic)
+        if found is None:
+            topics = ", ".join(t.id for t in bank.topics)
+            print(t("quiz.unknown_topic", lang, topic=args.topic, topics=topics), file=sys.stderr)
+            return 2
+        topic = found.id
+    count = args.count or settings.quiz_length
+    if count < 1:
+        print("error: --count must be 1 or more", file=sys.stderr)
+        return 2
+    mode = QuizMode.REVIEW if args.review else QuizMode.TOPIC if topic else QuizMode.QUICK
+    spec = QuizSpec(
+        mode=mode, topic=topic, difficulty=args.difficulty, count=count, ask_confidence=not args.no_confidence
+    )
+
+    with asyncio.Runner() as runner:
+        try:
+            storage = runner.run(open_storage(settings.database_url, base=PROJECT_ROOT))
+        except StorageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        try:
+            service = QuizService(bank, storage, rng=random.Random(args.seed))
+            user = UserId(args.user)
+            runner.run(service.user(user, default_lang=lang))
+            quiz = TerminalQuiz(service, runner, t=t, lang=lang, user_id=user, stdin=sys.stdin, stdout=sys.stdout)
+            return quiz.play(spec)
+        finally:
+            runner.run(storage.close())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

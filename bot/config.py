@@ -1,0 +1,99 @@
+"""All settings, read in one place from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///data/quiz.db"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+# Telegram tokens are "<bot id>:<secret>"; the check catches pasted quotes, spaces and half-copied tokens.
+TOKEN_PATTERN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{8,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for people."""
+
+
+def mask(secret: str | None) -> str:
+    """A secret as logs may show it: never the secret part."""
+    if not secret:
+        return "<unset>"
+    bot_id, _, _ = secret.partition(":")
+    return f"{bot_id}:***" if bot_id.isdigit() else "***"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything configurable. Relative paths are taken from the project folder."""
+
+    token: str | None = field(default=None, repr=False)
+    api_base_url: str = DEFAULT_API_BASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    log_level: int = logging.INFO
+    questions_path: Path = PROJECT_ROOT / "questions"
+    article_path: Path = PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"
+    quiz_length: int = 5
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(token={mask(self.token)}, api_base_url={self.api_base_url!r}, "
+            f"database_url={self.database_url!r}, log_level={logging.getLevelName(self.log_level)}, "
+            f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
+            f"quiz_length={self.quiz_length})"
+        )
+
+    def require_token(self) -> str:
+        """The bot token, checked; raises ConfigError with a clear line otherwise."""
+        if not self.token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in the environment or .env")
+        if not TOKEN_PATTERN.match(self.token):
+            raise ConfigError(
+                f"TELEGRAM_BOT_TOKEN is malformed ({mask(self.token)}): expected <digits>:<letters, digits, _ or ->"
+            )
+        return self.token
+
+
+def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:
+    """Settings from `environ`, falling back to `env_file` (a `.env`); the environment wins."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name)
+        return value.strip() if value and value.strip() else None
+
+    level_name = (get("LOG_LEVEL") or "INFO").upper()
+    level = logging.getLevelNamesMapping().get(level_name)
+    if level is None:
+        raise ConfigError(f"LOG_LEVEL {level_name!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    length = get("QUIZ_LENGTH") or "5"
+    if not length.isdigit() or not 1 <= int(length) <= 50:
+        raise ConfigError(f"QUIZ_LENGTH must be a whole number from 1 to 50, not {length!r}")
+    base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
+    return Settings(
+        token=get("TELEGRAM_BOT_TOKEN"),
+        api_base_url=base_url,
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        log_level=level,
+        questions_path=_path(get("QUESTIONS_PATH"), PROJECT_ROOT / "questions"),
+        article_path=_path(get("ARTICLE_PATH"), PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"),
+        quiz_length=int(length),
+    )
+
+
+def _path(value: str | None, default: Path) -> Path:
+    if value is None:
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path

@@ -1,0 +1,180 @@
+"""Turn view models into text in a language. Shared by the terminal and Telegram so both explain alike.
+
+Adapters differ only in markup: the terminal prints plain text, Telegram sends HTML. `Markup` carries the two
+functions that differ (escape and bold); everything said is decided here once.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.lang import Lang
+from ..core.model import Question, QuestionBank
+from ..core.progress import Calibration, Summary
+from ..services.views import ProgressView, QuestionView, ResultView, RevealView
+from . import Translator
+
+# Below this many points of gap between stated and actual accuracy, calibration counts as good.
+CALIBRATION_TOLERANCE = 0.1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Markup:
+    """How an adapter escapes text and makes it bold."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+
+
+PLAIN = Markup(escape=lambda s: s, bold=lambda s: s)
+HTML = Markup(escape=lambda s: html.escape(s, quote=False), bold=lambda s: f"<b>{s}</b>")
+
+
+def percent(share: float) -> int:
+    return round(share * 100)
+
+
+class Presenter:
+    """Text for each step of a quiz, in one language at a time."""
+
+    def __init__(self, t: Translator, bank: QuestionBank, markup: Markup = PLAIN) -> None:
+        self.t = t
+        self.bank = bank
+        self.m = markup
+
+    def topic_title(self, topic_id: str, lang: Lang) -> str:
+        topic = self.bank.topic(topic_id)
+        return topic.title.get(lang) if topic else topic_id
+
+    def header(self, view: QuestionView, lang: Lang) -> str:
+        return self.t(
+            "quiz.header",
+            lang,
+            number=view.position + 1,
+            total=view.total,
+            topic=self.topic_title(view.question.topic, lang),
+            stars=self.t(f"difficulty.{view.question.difficulty}", lang),
+        )
+
+    def question(self, view: QuestionView, lang: Lang, *, numbered: bool = False) -> str:
+        """Header and prompt; with `numbered`, the options too (for adapters without buttons)."""
+        lines = [self.m.escape(self.header(view, lang)), "", self.m.bold(self.m.escape(view.question.prompt.get(lang)))]
+        if numbered:
+            lines.append("")
+            lines += [f"  {n}) {self.m.escape(text)}" for n, text in enumerate(view.options(lang), 1)]
+        return "\n".join(lines)
+
+    def source(self, question: Question, lang: Lang) -> list[str]:
+        """The article quote (translated for English readers, with the original beside it) or the background note."""
+        source = question.source
+        lines: list[str] = []
+        if source.quote is not None and source.paragraph is not None:
+            lines.append(self.m.escape(self.t("quiz.source_article", lang, paragraph=source.paragraph)))
+            lines.append(self.m.escape(f"“{source.quote.get(lang)}”"))
+            if lang is Lang.EN:
+                lines.append(self.m.escape(f"({source.quote.zh_hant})"))
+        if source.facts and source.quote is None:
+            lines.append(self.m.escape(self.t("quiz.source_facts", lang, facts=", ".join(source.facts))))
+        return lines
+
+    def reveal(self, reveal: RevealView, lang: Lang, *, with_prompt: bool = True) -> str:
+        """Right or wrong, the right answer, the explanation and the article's words."""
+        view = reveal.view
+        question = view.question
+        options = view.options(lang)
+        lines: list[str] = []
+        if with_prompt:
+            lines += [
+                self.m.escape(self.header(view, lang)),
+                "",
+                self.m.bold(self.m.escape(question.prompt.get(lang))),
+                "",
+            ]
+        if reveal.record.correct:
+            lines.append(self.m.bold(self.m.escape(self.t("quiz.right", lang))))
+            lines.append(self.m.escape(self.t("quiz.right_answer", lang, answer=options[view.answer_shown])))
+        else:
+            lines.append(self.m.bold(self.m.escape(self.t("quiz.wrong", lang))))
+            lines.append(self.m.escape(self.t("quiz.your_choice", lang, answer=options[reveal.chosen_shown])))
+            lines.append(
+                self.m.bold(self.m.escape(self.t("quiz.right_answer", lang, answer=options[view.answer_shown])))
+            )
+        if reveal.streak >= 2:
+            lines.append(self.m.escape(self.t("quiz.streak", lang, count=reveal.streak)))
+        lines += [
+            "",
+            self.m.bold(self.m.escape(self.t("quiz.why", lang))),
+            self.m.escape(question.explanation.get(lang)),
+        ]
+        source = self.source(question, lang)
+        if source:
+            lines += ["", *source]
+        return "\n".join(lines)
+
+    def calibration(self, calibration: Calibration, lang: Lang) -> list[str]:
+        if not calibration.rated:
+            return [self.t("calibration.none", lang)]
+        line = self.t(
+            "calibration.line", lang, expected=percent(calibration.expected), actual=percent(calibration.actual)
+        )
+        if calibration.overconfidence > CALIBRATION_TOLERANCE:
+            verdict = "calibration.over"
+        elif calibration.overconfidence < -CALIBRATION_TOLERANCE:
+            verdict = "calibration.under"
+        else:
+            verdict = "calibration.good"
+        return [line, self.t(verdict, lang)]
+
+    def summary(self, summary: Summary, lang: Lang) -> list[str]:
+        total = summary.total
+        lines = [
+            self.t(
+                "result.score", lang, correct=total.correct, answered=total.answered, percent=percent(total.accuracy)
+            ),
+            self.t("result.best_streak", lang, count=summary.best_streak),
+        ]
+        if summary.by_topic:
+            lines.append(self.t("result.by_topic", lang))
+            lines += [
+                self.t(
+                    "result.topic_line",
+                    lang,
+                    topic=self.topic_title(topic, lang),
+                    correct=tally.correct,
+                    answered=tally.answered,
+                )
+                for topic, tally in summary.by_topic
+            ]
+        return lines
+
+    def result(self, result: ResultView, lang: Lang, *, stopped: bool = False) -> str:
+        """The result card: score, streak, per-topic results, calibration, and what review will bring back."""
+        missed = result.summary.total.answered - result.summary.total.correct
+        lines = [self.m.bold(self.m.escape(self.t("result.stopped" if stopped else "result.title", lang))), ""]
+        lines += [self.m.escape(line) for line in self.summary(result.summary, lang)]
+        lines.append("")
+        lines += [self.m.escape(line) for line in self.calibration(result.summary.calibration, lang)]
+        lines.append("")
+        if missed:
+            lines.append(self.m.escape(self.t("result.review", lang, count=missed)))
+        else:
+            lines.append(self.m.escape(self.t("result.review_none", lang)))
+        return "\n".join(lines)
+
+    def progress(self, progress: ProgressView, lang: Lang) -> str:
+        """A person's progress over every quiz."""
+        lines = [self.m.bold(self.m.escape(self.t("stats.title", lang))), ""]
+        if not progress.summary.total.answered:
+            lines.append(self.m.escape(self.t("stats.empty", lang)))
+            return "\n".join(lines)
+        lines.append(self.m.escape(self.t("stats.quizzes", lang, count=progress.quizzes_finished)))
+        lines += [self.m.escape(line) for line in self.summary(progress.summary, lang)]
+        lines.append("")
+        lines += [self.m.escape(line) for line in self.calibration(progress.summary.calibration, lang)]
+        lines.append("")
+        lines.append(
+            self.m.escape(self.t("stats.review", lang, queued=len(progress.review_items), due=progress.review_due))
+        )
+        return "\n".join(lines)
