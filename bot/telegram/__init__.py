@@ -1,0 +1,1 @@
+"""The Telegram adapter: python-telegram-bot handlers that translate between people and the services."""
