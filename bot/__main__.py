@@ -29,7 +29,9 @@ LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are posit
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
-        description="A deepfake-awareness quiz: play in the terminal, check the question bank, or run the Telegram bot.",
+        description=(
+            "A deepfake-awareness quiz: play in a terminal, check the question bank, or run the Telegram bot."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -32,6 +32,9 @@ class Translator:
         english = _read(folder / "en.yaml")
         overrides_file = folder / "zh-Hans.yaml"
         overrides = _read(overrides_file) if overrides_file.exists() else {}
+        unknown = set(overrides) - set(hant)
+        if unknown:
+            raise ValueError(f"{overrides_file}: overrides for keys that zh-Hant.yaml lacks: {sorted(unknown)}")
         t2s = opencc.OpenCC("t2s")
         hans = {key: overrides.get(key, t2s.convert(text)) for key, text in hant.items()}
         return cls({Lang.ZH_HANT: hant, Lang.ZH_HANS: hans, Lang.EN: english})

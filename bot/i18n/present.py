@@ -7,7 +7,7 @@ functions that differ (escape and bold); everything said is decided here once.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.lang import Lang
@@ -58,12 +58,14 @@ class Presenter:
             stars=self.t(f"difficulty.{view.question.difficulty}", lang),
         )
 
-    def question(self, view: QuestionView, lang: Lang, *, numbered: bool = False) -> str:
-        """Header and prompt; with `numbered`, the options too (for adapters without buttons)."""
+    def question(self, view: QuestionView, lang: Lang, *, markers: Sequence[str] | None = None) -> str:
+        """Header, prompt and the options as shown, each after its marker (1), 2)... or A, B...)."""
+        markers = markers or [f"{n})" for n in range(1, len(view.order) + 1)]
         lines = [self.m.escape(self.header(view, lang)), "", self.m.bold(self.m.escape(view.question.prompt.get(lang)))]
-        if numbered:
-            lines.append("")
-            lines += [f"  {n}) {self.m.escape(text)}" for n, text in enumerate(view.options(lang), 1)]
+        lines.append("")
+        lines += [
+            f"  {marker} {self.m.escape(text)}" for marker, text in zip(markers, view.options(lang), strict=False)
+        ]
         return "\n".join(lines)
 
     def source(self, question: Question, lang: Lang) -> list[str]:

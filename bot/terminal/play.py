@@ -100,7 +100,7 @@ class TerminalQuiz:
     def _answer(self, view: QuestionView) -> RevealView:
         lang = self.lang
         self.say()
-        self.say(self.present.question(view, lang, numbered=True))
+        self.say(self.present.question(view, lang))
         count = len(view.order)
         while True:
             raw = self.ask(self.t("terminal.choice_prompt", lang, max=count))

@@ -160,7 +160,7 @@ class _TelegramHTML:
         tag = self.src[self.pos : close].strip().lower()
         self.pos = close + 1
         if not self.stack:
-            raise _entity_error(f'Unexpected end tag at byte offset {self._byte(begin)}')
+            raise _entity_error(f"Unexpected end tag at byte offset {self._byte(begin)}")
         open_tag, entity = self.stack.pop()
         if open_tag != tag:
             raise _entity_error(
@@ -189,8 +189,9 @@ class _TelegramHTML:
                 else:
                     self._start_tag(begin)
             else:
-                next_special = min((i for i in (src.find("&", self.pos), src.find("<", self.pos)) if i != -1),
-                                   default=len(src))
+                next_special = min(
+                    (i for i in (src.find("&", self.pos), src.find("<", self.pos)) if i != -1), default=len(src)
+                )
                 self._emit(src[self.pos : next_special])
                 self.pos = next_special
         if self.stack:
@@ -324,7 +325,9 @@ class _MarkdownV2:
                 entity, byte_start = self.stack.pop()
                 self.pos += 1
                 if not src.startswith("(", self.pos):
-                    raise _entity_error(f"Can't find end of {self._NAMES[entity['type']]} entity at byte offset {byte_start}")
+                    raise _entity_error(
+                        f"Can't find end of {self._NAMES[entity['type']]} entity at byte offset {byte_start}"
+                    )
                 self.pos += 1
                 url = self._read_until(")", ")")
                 entity["length"] = self.length - entity["offset"]
@@ -348,8 +351,8 @@ class _MarkdownV2:
     def _blockquote(self) -> None:
         """Consecutive lines starting with ``>`` form one blockquote entity."""
         offset = self.length
-        while self.pos < len(self.src) and self.src[self.pos] == ">" and (
-            self.pos == 0 or self.src[self.pos - 1] == "\n"
+        while (
+            self.pos < len(self.src) and self.src[self.pos] == ">" and (self.pos == 0 or self.src[self.pos - 1] == "\n")
         ):
             self.pos += 1
             end = self.src.find("\n", self.pos)

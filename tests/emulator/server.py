@@ -207,7 +207,9 @@ class EmulatorServer:
                 raw.update({key: value for key, value in form.items() if isinstance(value, str)})
         return decode_params(raw), files
 
-    def _register_file(self, data: bytes, *, filename: str, content_type: str, field: str, kind: str = "documents") -> UploadedFile:
+    def _register_file(
+        self, data: bytes, *, filename: str, content_type: str, field: str, kind: str = "documents"
+    ) -> UploadedFile:
         number = len(self.files) + 1
         unique = obj.unique_id("file", number, filename, len(data))
         file_id = f"EMU{kind[:3].upper()}{number:06d}{unique}"
@@ -340,10 +342,14 @@ class EmulatorServer:
         Telegram-like description: 500/502 -> ``NetworkError``, 403 -> ``Forbidden``, 400 -> ``BadRequest``.
         """
         self._faults.append(
-            Fault("fail", method.lower(), times, chat_id, status=status, retry_after=retry_after, description=description)
+            Fault(
+                "fail", method.lower(), times, chat_id, status=status, retry_after=retry_after, description=description
+            )
         )
 
-    def delay(self, method: str, seconds: float, times: int = 1, *, chat_id: int | str | None = None, processed: bool = True) -> None:
+    def delay(
+        self, method: str, seconds: float, times: int = 1, *, chat_id: int | str | None = None, processed: bool = True
+    ) -> None:
         """Answer the next ``times`` calls of ``method`` ``seconds`` late.
 
         With ``processed=True`` (default) the method takes effect first and only the reply is slow: a client
@@ -351,7 +357,9 @@ class EmulatorServer:
         """
         self._faults.append(Fault("delay", method.lower(), times, chat_id, seconds=seconds, processed=processed))
 
-    def drop_next(self, method: str, times: int = 1, *, chat_id: int | str | None = None, processed: bool = False) -> None:
+    def drop_next(
+        self, method: str, times: int = 1, *, chat_id: int | str | None = None, processed: bool = False
+    ) -> None:
         """Close the connection of the next ``times`` calls of ``method`` without answering.
 
         ``processed=True`` runs the method first: the side effect happens but the client never hears of it,
@@ -408,7 +416,9 @@ class EmulatorServer:
         self._updates = [u for u in self._updates if self._is_allowed(u)]
         return copy.deepcopy(self._updates[:limit])
 
-    async def _long_poll(self, offset: int | None, limit: int, timeout: float, allowed: Iterable[str] | None) -> list[JSON]:
+    async def _long_poll(
+        self, offset: int | None, limit: int, timeout: float, allowed: Iterable[str] | None
+    ) -> list[JSON]:
         if allowed is not None:
             allowed = list(allowed)
             self._allowed_updates = frozenset(allowed) if allowed else None
@@ -421,8 +431,10 @@ class EmulatorServer:
         deadline = loop.time() + timeout
         while True:
             if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                               "make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
             batch = self._take_batch(limit)
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._closing.is_set():
@@ -431,7 +443,9 @@ class EmulatorServer:
 
     # ------------------------------------------------------------------ inspection
 
-    def _matches(self, call: ApiCall, method: str | None, predicate: Callable[[ApiCall], bool] | None, params: dict[str, Any]) -> bool:
+    def _matches(
+        self, call: ApiCall, method: str | None, predicate: Callable[[ApiCall], bool] | None, params: dict[str, Any]
+    ) -> bool:
         if method is not None and call.method.lower() != method.lower():
             return False
         for key, expected in params.items():
