@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import locale
-import logging
 import os
 import random
 import sys
@@ -19,6 +18,7 @@ from .core.engine import QuizMode, QuizSpec, UserId
 from .core.lang import Lang, lang_from_code, parse_lang
 from .core.loader import BankInvalid
 from .core.model import QuestionBank
+from .logs import configure_logging
 from .services import QuizService
 from .services.bank import check_bank, load_article, open_bank
 from .storage import StorageError, open_storage
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     if args.command == "check":
         return command_check(args, settings)
     if args.command == "play":

@@ -19,8 +19,12 @@ class LineDict(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings are LineDicts."""
+# libyaml's parser when PyYAML was built with it (several times faster); the pure-Python one otherwise.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[misc, valid-type]
+    """A safe loader whose mappings are LineDicts."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

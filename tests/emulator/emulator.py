@@ -477,9 +477,9 @@ class BotApiEmulator(BotApiMethods):
                 bot_status="left",
             )
         state = self._chats[chat_id]
-        if state.people.creator is None or state.people.creator["id"] != adder["id"]:
-            if adder["id"] not in state.people.admins:
-                state.people.members.setdefault(adder["id"], adder)
+        is_creator = state.people.creator is not None and state.people.creator["id"] == adder["id"]
+        if not is_creator and adder["id"] not in state.people.admins:
+            state.people.members.setdefault(adder["id"], adder)
         old = self._bot_member(state)
         state.bot_status = "administrator" if as_admin else "member"
         update = self._queue(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import ApiError, bad_request
 from .objects import JSON, utf16_len
@@ -210,7 +210,7 @@ _MD2_RESERVED = set("_*[]()~`>#+-=|{}.!")
 class _MarkdownV2:
     """A faithful-enough MarkdownV2 parser: escapes, nesting and Telegram's error messages."""
 
-    _NAMES = {
+    _NAMES: ClassVar[dict[str, str]] = {
         "bold": "Bold",
         "italic": "Italic",
         "underline": "Underline",
@@ -272,7 +272,7 @@ class _MarkdownV2:
                     self._emit(src[self.pos + 1])
                     self.pos += 2
                     continue
-                raise _entity_error(f"Character '\\' is reserved and must be escaped with the preceding '\\'")
+                raise _entity_error("Character '\\' is reserved and must be escaped with the preceding '\\'")
             if char == ">" and at_line_start:
                 self._blockquote()
                 continue

@@ -344,7 +344,8 @@ class BotApiMethods(EmulatorServer):
         if self._webhook["url"]:
             raise ApiError(
                 409,
-                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
             )
         offset = get_int(params, "offset")
         limit = min(max(get_int(params, "limit", 100) or 100, 1), 100)

@@ -1,0 +1,43 @@
+"""Logging set-up: one format, quiet HTTP client logs, and secrets masked in every record."""
+
+from __future__ import annotations
+
+import logging
+
+from .config import mask
+
+
+class RedactSecrets(logging.Filter):
+    """Replace secrets in a record's final message: URLs in library logs carry the bot token."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [(s, mask(s)) for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        text = message
+        for secret, masked in self._secrets:
+            text = text.replace(secret, masked)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for secret, masked in self._secrets:
+                record.exc_text = record.exc_text.replace(secret, masked)
+        if text != message:
+            record.msg, record.args = text, ()
+        return True
+
+
+def configure_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def redact(secret: str) -> None:
+    """Mask `secret` in everything any handler of the root logger writes."""
+    redactor = RedactSecrets([secret])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)

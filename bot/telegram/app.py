@@ -1,0 +1,232 @@
+"""The Telegram bot assembled: settings -> storage -> services -> Application, every handler registered here.
+
+The lifecycle is explicit (`BotRuntime.start` / `stop`) rather than `run_polling`, so tests and benchmarks run
+the very same start-up against a local Bot API emulator, and start-up failures become one clear line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import sys
+import time
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from ..config import PROJECT_ROOT, Settings, mask
+from ..core.engine import UserId
+from ..core.lang import Lang
+from ..core.loader import BankInvalid
+from ..core.model import QuestionBank
+from ..i18n import translator
+from ..logs import redact
+from ..services import QuizService, open_bank
+from ..storage import Storage, StorageError, open_storage
+from . import private
+from .commands import command_menu
+from .context import SERVICES_KEY, BotServices, Context, services
+from .render import Renderer
+
+log = logging.getLogger(__name__)
+
+# Retry a request Telegram answered with 429 after the wait it asks for, a few times, then give up on it.
+RATE_LIMIT_RETRIES = 3
+
+
+def file_base_url(api_base_url: str) -> str:
+    """The file download URL that goes with an API base URL (…/bot -> …/file/bot)."""
+    return api_base_url.removesuffix("/bot") + "/file/bot" if api_base_url.endswith("/bot") else api_base_url
+
+
+def build_application(settings: Settings, *, poll_timeout: float = 10.0) -> Application:
+    """The PTB Application with every handler registered, not yet started."""
+    token = settings.require_token()
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.api_base_url)
+        .base_file_url(file_base_url(settings.api_base_url))
+        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
+        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=poll_timeout + 10))
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        # Updates run concurrently; the store's version check makes a double press count once.
+        .concurrent_updates(True)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .build()
+    )
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """Every handler, in the order they are tried: commands, then buttons, then the catch-alls."""
+    private_chat = filters.ChatType.PRIVATE
+    commands = {
+        "start": private.start,
+        "help": private.help_command,
+        "quiz": private.quiz_command,
+        "topics": private.topics_command,
+        "review": private.review_command,
+        "stats": private.stats_command,
+        "lang": private.lang_command,
+        "cancel": private.cancel_command,
+        "forget": private.forget_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private_chat))
+    application.add_handler(CallbackQueryHandler(private.button))
+    # After the known commands: anything else that looks like a command, then every other message.
+    application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.unknown_command))
+    application.add_handler(
+        MessageHandler(private_chat & filters.UpdateType.MESSAGE & ~filters.COMMAND, private.fallback_text)
+    )
+    application.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every failed update with its id and carry on; a user who blocked the bot is marked inactive."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
+    if isinstance(error, Forbidden) and user is not None:
+        svc = services(context)
+        profile = await svc.quiz.storage.get_user(UserId(user.id))
+        if profile is not None and profile.active:
+            from dataclasses import replace
+
+            await svc.quiz.update_user(replace(profile, active=False))
+        log.info("update %s: user %s is unreachable (%s); marked inactive", update_id, user.id, error.message)
+    elif isinstance(error, RetryAfter | NetworkError | BadRequest):
+        # Expected weather on the network: one line, no traceback.
+        log.warning("update %s failed: %s: %s", update_id, type(error).__name__, error)
+    else:
+        log.error("update %s failed: %s", update_id, error, exc_info=error)
+
+
+class BotRuntime:
+    """The bot's lifecycle: open storage, start the Application and polling; stop in reverse order."""
+
+    def __init__(
+        self, settings: Settings, bank: QuestionBank, *, rng: random.Random | None = None, clock=time.time
+    ) -> None:
+        self.settings = settings
+        self.bank = bank
+        self.rng = rng
+        self.clock = clock
+        self.application: Application | None = None
+        self.storage: Storage | None = None
+
+    async def start(self, *, poll_timeout: float = 10.0) -> None:
+        """Start serving; raises InvalidToken, NetworkError or StorageError (after cleaning up) on failure."""
+        try:
+            self.storage = await open_storage(self.settings.database_url, base=PROJECT_ROOT)
+            self.application = build_application(self.settings, poll_timeout=poll_timeout)
+            t = translator()
+            self.application.bot_data[SERVICES_KEY] = BotServices(
+                quiz=QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng),
+                render=Renderer(t, self.bank),
+                t=t,
+                bank=self.bank,
+                settings=self.settings,
+            )
+            await self.application.initialize()  # getMe: the token and the API are checked here
+            await self._register_commands()
+            await self.application.start()
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
+        except BaseException:
+            await self.stop()
+            raise
+        log.info(
+            "bot @%s serving %d questions in %d topics (%s) from %s",
+            self.application.bot.username,
+            len(self.bank),
+            len(self.bank.topics),
+            ", ".join(lang.value for lang in Lang),
+            self.settings.questions_path,
+        )
+
+    async def _register_commands(self) -> None:
+        """The command menu: English by default; Traditional Chinese for `zh` (Telegram has one zh menu)."""
+        assert self.application is not None
+        t = translator()
+        bot = self.application.bot
+        await bot.set_my_commands(command_menu(t, Lang.EN))
+        await bot.set_my_commands(command_menu(t, Lang.ZH_HANT), language_code="zh")
+
+    async def stop(self) -> None:
+        application, self.application = self.application, None
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            try:
+                await application.shutdown()
+            except (RuntimeError, TelegramError) as error:  # shutting down after a failed start
+                log.debug("shutdown: %s", error)
+        storage, self.storage = self.storage, None
+        if storage is not None:
+            await storage.close()
+
+
+async def serve(settings: Settings, bank: QuestionBank) -> int:
+    """Run until SIGINT or SIGTERM; returns the exit status."""
+    runtime = BotRuntime(settings, bank)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await runtime.start()
+    except InvalidToken:
+        print(
+            f"error: the Bot API at {settings.api_base_url} rejected the token {mask(settings.token)}", file=sys.stderr
+        )
+        return 1
+    except NetworkError as error:
+        print(f"error: cannot reach the Bot API at {settings.api_base_url}: {error}", file=sys.stderr)
+        return 1
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    await stop.wait()
+    log.info("stopping")
+    await runtime.stop()
+    return 0
+
+
+def run_bot(settings: Settings) -> int:
+    """`python -m bot run`."""
+    from ..config import ConfigError
+
+    try:
+        token = settings.require_token()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    redact(token)
+    try:
+        bank = open_bank([settings.questions_path], settings.article_path, root=PROJECT_ROOT)
+    except BankInvalid as error:
+        print("error: the question bank has problems, so the bot will not start:", file=sys.stderr)
+        print(error.report.render(), file=sys.stderr)
+        return 1
+    return asyncio.run(serve(settings, bank))
