@@ -12,6 +12,8 @@ from bot.core.article import Article
 from bot.core.loader import load_bank
 from bot.core.model import QuestionBank
 
+pytest_plugins = ["tests.emulator.pytest_plugin"]
+
 REAL_ARTICLE = load_settings({}).article_path
 
 ARTICLE_TEXT = """標題
@@ -59,9 +61,8 @@ def question_yaml(
 
 
 def topic_yaml(topic: str, questions: list[str]) -> str:
-    return (
-        f"topic:\n  id: {topic}\n  title:\n    zh-Hant: 主題{topic}\n    en: Topic {topic}\nquestions:\n"
-        + "".join(questions)
+    return f"topic:\n  id: {topic}\n  title:\n    zh-Hant: 主題{topic}\n    en: Topic {topic}\nquestions:\n" + "".join(
+        questions
     )
 
 
@@ -90,9 +91,7 @@ def write_bank(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
 def small_bank(write_bank: Callable[[dict[str, str]], Path], article: Article) -> QuestionBank:
     """Two topics, eight questions, difficulties 1-3."""
     alpha = [question_yaml(f"alpha-{n}", difficulty=1 + n % 3, answer=n % 3) for n in range(5)]
-    alpha.append(
-        question_yaml("alpha-tf", qtype="true_false", options=("對", "錯"), answer=1)
-    )
+    alpha.append(question_yaml("alpha-tf", qtype="true_false", options=("對", "錯"), answer=1))
     beta = [question_yaml(f"beta-{n}", difficulty=2, paragraph=3, quote="“眼見爲實”可能已成過去") for n in range(2)]
     folder = write_bank({"alpha.yaml": topic_yaml("alpha", alpha), "beta.yaml": topic_yaml("beta", beta)})
     report = load_bank([folder], article=article)

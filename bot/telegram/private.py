@@ -41,13 +41,23 @@ async def send(update: Update, rendered: Rendered) -> Message:
     return await update.effective_chat.send_message(rendered.text, reply_markup=rendered.markup)
 
 
+# Telegram's words for a message that can no longer be edited (deleted, too old, never existed).
+GONE = ("message to edit not found", "message can't be edited")
+
+
 async def edit(query: CallbackQuery, rendered: Rendered) -> None:
-    """Edit the pressed message; an edit that changes nothing is not an error."""
+    """Edit the pressed message. An edit that changes nothing is not an error; when the message is gone, the
+    quiz goes on in a new message rather than stalling."""
     try:
         await query.edit_message_text(rendered.text, reply_markup=rendered.markup)
     except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
+        reason = error.message.lower()
+        if "not modified" in reason:
+            return
+        if any(words in reason for words in GONE) and query.message is not None:
+            await query.get_bot().send_message(query.message.chat.id, rendered.text, reply_markup=rendered.markup)
+            return
+        raise
 
 
 async def drop_keyboard(query: CallbackQuery) -> None:

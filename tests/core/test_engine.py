@@ -62,7 +62,9 @@ def test_quiz_goes_from_easy_to_hard(small_bank: QuestionBank) -> None:
 
 def test_no_matching_question_gives_none(small_bank: QuestionBank) -> None:
     spec = QuizSpec(topic="nothing-here")
-    assert start_quiz(small_bank, spec, session_id=SessionId("x"), user_id=UserId(1), rng=random.Random(), now=0) is None
+    assert (
+        start_quiz(small_bank, spec, session_id=SessionId("x"), user_id=UserId(1), rng=random.Random(), now=0) is None
+    )
 
 
 def test_shuffle_is_reproducible_with_a_seed_and_varies_without(small_bank: QuestionBank) -> None:

@@ -90,9 +90,7 @@ def test_problem_lines_point_at_the_field(write_bank: WriteBank, article: Articl
 
 def test_missing_language_and_yaml_boolean_text(write_bank: WriteBank, article: Article) -> None:
     missing_en = question_yaml("alpha-no-en").replace("      en: What appears on the cookie?\n", "")
-    boolean = question_yaml("alpha-bool", qtype="true_false", options=("對", "錯")).replace(
-        "en: Option A", "en: True"
-    )
+    boolean = question_yaml("alpha-bool", qtype="true_false", options=("對", "錯")).replace("en: Option A", "en: True")
     found = "\n".join(problems(write_bank({"alpha.yaml": topic_yaml("alpha", [missing_en, boolean])}), article))
     assert "alpha-no-en: prompt: missing en text" in found
     assert "alpha-bool: option 1: en text True is read as a YAML value; quote it" in found

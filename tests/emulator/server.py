@@ -13,7 +13,7 @@ import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from aiohttp import BodyPartReader, web
 
@@ -127,9 +127,8 @@ class EmulatorServer:
         await runner.setup()
         site = web.TCPSite(runner, self.host, 0)
         await site.start()
-        server = site._server
-        assert server is not None and getattr(server, "sockets", None)
-        self._port = int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        # Port 0 lets the OS pick a free port; the runner reports the bound (host, port).
+        self._port = int(runner.addresses[0][1])
         self._closing.clear()
         self._runner = runner
 
@@ -498,7 +497,7 @@ class EmulatorServer:
         method: str | None,
         predicate: Callable[[ApiCall], bool] | None = ...,
         timeout: float = ...,  # noqa: ASYNC109  (the documented API; waits on an internal signal)
-        count: None = ...,
+        count: Literal[1] = ...,
         *,
         since: int | ApiCall | None = ...,
         **params: Any,
@@ -521,24 +520,24 @@ class EmulatorServer:
         method: str | None,
         predicate: Callable[[ApiCall], bool] | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109  (the documented API; waits on an internal signal)
-        count: int | None = None,
+        count: int = 1,
         *,
         since: int | ApiCall | None = None,
         **params: Any,
     ) -> ApiCall | list[ApiCall]:
-        """Wait until a matching call has been answered; return it (or, with ``count=N``, the first N).
+        """Wait until a matching call has been answered; return it (with ``count=N > 1``: the first N, a list).
 
         Matching is as in :meth:`calls_to`, over *all* recorded calls unless ``since`` is given: a second
         ``wait_for("sendMessage")`` returns the same call again, so pass ``since=emu.mark()`` (taken before
         the action) or ``count=2``. Raises ``AssertionError`` listing the recent calls on time-out.
         """
-        needed = 1 if count is None else count
+        needed = max(count, 1)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             found = self.calls_to(method, predicate, since=since, **params)
             if len(found) >= needed:
-                return found[0] if count is None else found[:needed]
+                return found[0] if count == 1 else found[:needed]
             remaining = deadline - loop.time()
             if remaining <= 0:
                 recent = "\n  ".join(call.short() for call in self.calls[-15:]) or "(none)"

@@ -39,16 +39,28 @@ async def storage(tmp_path: Path):
 
 def new_session(bank: QuestionBank, sid: str = "s1"):
     return start_quiz(
-        bank, QuizSpec(count=3, ask_confidence=False), session_id=SessionId(sid), user_id=USER,
-        rng=random.Random(3), now=10.0,
+        bank,
+        QuizSpec(count=3, ask_confidence=False),
+        session_id=SessionId(sid),
+        user_id=USER,
+        rng=random.Random(3),
+        now=10.0,
     )
 
 
 def record(session_id: str = "s1", position: int = 0, correct: bool = True) -> AnswerRecord:
     return AnswerRecord(
-        session_id=SessionId(session_id), user_id=USER, question_id=QuestionId("alpha-1"), topic="alpha",
-        position=position, chosen=1, correct=correct, confidence=Confidence.PROBABLY, elapsed_ms=1234,
-        answered_at=12.5, context="private",
+        session_id=SessionId(session_id),
+        user_id=USER,
+        question_id=QuestionId("alpha-1"),
+        topic="alpha",
+        position=position,
+        chosen=1,
+        correct=correct,
+        confidence=Confidence.PROBABLY,
+        elapsed_ms=1234,
+        answered_at=12.5,
+        context="private",
     )
 
 
@@ -89,9 +101,7 @@ async def test_concurrent_commits_of_one_move_count_once(storage: SQLiteStorage,
     session = new_session(small_bank)
     await storage.commit(session, expected_version=None)
     answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
-    results = await asyncio.gather(
-        *(storage.commit(answered, expected_version=0, answer=record()) for _ in range(10))
-    )
+    results = await asyncio.gather(*(storage.commit(answered, expected_version=0, answer=record()) for _ in range(10)))
     assert results.count(True) == 1
     assert len(await storage.answers(session_id=session.id)) == 1
 
@@ -104,12 +114,14 @@ async def test_review_items_upsert_and_delete(storage: SQLiteStorage, small_bank
     assert await storage.review_item(USER, item.question_id) == item
     moved = replace(item, box=2, due_at=99.0)
     await storage.commit(
-        replace(session, version=1), expected_version=0,
+        replace(session, version=1),
+        expected_version=0,
         review=ReviewUpdate(user_id=USER, question_id=item.question_id, item=moved),
     )
     assert await storage.review_items(USER) == [moved]
     await storage.commit(
-        replace(session, version=2), expected_version=1,
+        replace(session, version=2),
+        expected_version=1,
         review=ReviewUpdate(user_id=USER, question_id=item.question_id, item=None),
     )
     assert await storage.review_items(USER) == []
@@ -134,7 +146,9 @@ async def test_forget_removes_every_row_of_the_user(storage: SQLiteStorage, smal
     session = new_session(small_bank)
     item = ReviewItem(user_id=USER, question_id=QuestionId("alpha-1"), box=1, due_at=1)
     await storage.commit(
-        session, expected_version=None, answer=record(),
+        session,
+        expected_version=None,
+        answer=record(),
         review=ReviewUpdate(user_id=USER, question_id=item.question_id, item=item),
     )
     await storage.forget_user(USER)
