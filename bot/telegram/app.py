@@ -12,6 +12,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -53,22 +54,27 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.removesuffix("/bot") + "/file/bot" if api_base_url.endswith("/bot") else api_base_url
 
 
-def build_application(settings: Settings, *, poll_timeout: float = 10.0) -> Application:
-    """The PTB Application with every handler registered, not yet started."""
+def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_limit: bool = True) -> Application:
+    """The PTB Application with every handler registered, not yet started.
+
+    `rate_limit=False` drops AIORateLimiter: only for benchmarks that measure the bot's own capacity against the
+    local emulator, which does not enforce Telegram's 30 messages a second.
+    """
     token = settings.require_token()
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.api_base_url)
         .base_file_url(file_base_url(settings.api_base_url))
         .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=poll_timeout + 10))
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         # Updates run concurrently; the store's version check makes a double press count once.
         .concurrent_updates(True)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .build()
     )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    application = builder.build()
     register_handlers(application)
     return application
 
@@ -122,9 +128,16 @@ class BotRuntime:
     """The bot's lifecycle: open storage, start the Application and polling; stop in reverse order."""
 
     def __init__(
-        self, settings: Settings, bank: QuestionBank, *, rng: random.Random | None = None, clock=time.time
+        self,
+        settings: Settings,
+        bank: QuestionBank,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+        rate_limit: bool = True,
     ) -> None:
         self.settings = settings
+        self.rate_limit = rate_limit
         self.bank = bank
         self.rng = rng
         self.clock = clock
@@ -135,7 +148,7 @@ class BotRuntime:
         """Start serving; raises InvalidToken, NetworkError or StorageError (after cleaning up) on failure."""
         try:
             self.storage = await open_storage(self.settings.database_url, base=PROJECT_ROOT)
-            self.application = build_application(self.settings, poll_timeout=poll_timeout)
+            self.application = build_application(self.settings, poll_timeout=poll_timeout, rate_limit=self.rate_limit)
             t = translator()
             self.application.bot_data[SERVICES_KEY] = BotServices(
                 quiz=QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng),

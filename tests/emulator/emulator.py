@@ -69,7 +69,7 @@ class BotApiEmulator(BotApiMethods):
         kwargs.setdefault("base_file_url", self.base_file_url)
         return Bot(self.token, **kwargs)
 
-    def application_builder(self) -> ApplicationBuilder:
+    def application_builder(self) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
         """An ``ApplicationBuilder`` with token, ``base_url`` and ``base_file_url`` set to this emulator."""
         from telegram.ext import ApplicationBuilder
 
@@ -194,7 +194,7 @@ class BotApiEmulator(BotApiMethods):
         if command or any(key in message for key in _SERVICE_KEYS):
             return True
         replied = message.get("reply_to_message") or {}
-        return replied.get("from", {}).get("id") == self.bot_id
+        return bool(replied.get("from", {}).get("id") == self.bot_id)
 
     def _deliver(self, chat: ChatState, kind: str, message: JSON) -> JSON:
         update: JSON = {kind: copy.deepcopy(message)}

@@ -97,7 +97,6 @@ class BotApiMethods(EmulatorServer):
         """``answerCallbackQuery`` parameters by callback query id."""
         self._poll_counter = 0
         self._callback_counter = 0
-        self._webhook_secret: str | None = None
 
     # ------------------------------------------------------------------ chat bookkeeping
 
@@ -370,16 +369,26 @@ class BotApiMethods(EmulatorServer):
         if get_bool(params, "drop_pending_updates"):
             self._updates.clear()
         self._webhook = {"url": url}
+        if secret is not None:
+            self._webhook["secret_token"] = secret
         for key in ("max_connections", "allowed_updates", "ip_address"):
             if params.get(key) is not None:
                 self._webhook[key] = params[key]
         if isinstance(params.get("allowed_updates"), list):
             self._allowed_updates = frozenset(params["allowed_updates"]) or None
-        self._webhook_secret = secret
         # Wake a waiting getUpdates: from now on it must fail with 409, as on Telegram.
         self._poll_generation += 1
         self._updates_pulse.fire()
         return True
+
+    @property
+    def webhook(self) -> JSON:
+        """The webhook set by setWebhook (``url`` is ``""`` when none), including its ``secret_token``.
+
+        The emulator stores it but never delivers updates to it: tests drive webhook bots by calling the
+        bot's own webhook handler, or run the bot with polling.
+        """
+        return dict(self._webhook)
 
     @api_method("deleteWebhook")
     async def _delete_webhook(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:

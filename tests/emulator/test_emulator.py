@@ -234,6 +234,18 @@ async def test_poll_answer_and_poll_updates(emu: BotApiEmulator) -> None:
     assert update.effective_chat is None  # poll answers carry no chat
     poll_update = assert_round_trip(Update, emu.pending_updates[-1])
     assert poll_update.poll.total_voter_count == 1 and poll_update.poll.options[1].voter_count == 1
+    with pytest.raises(ValueError, match="quizzes never"):
+        emu.answer_poll(alice, poll_id, [0])  # Telegram does not let anyone change a quiz answer
+
+    bob = emu.make_user(1002, "Bob")
+    assert_round_trip(Update, emu.close_poll(poll_id))
+    late = emu.answer_poll(bob, poll_id, [0])  # delivered anyway: the bot must cope with late answers
+    assert late["update_id"] is not None and emu.poll(poll_id)["total_voter_count"] == 1
+    with pytest.raises(ValueError, match="closed"):
+        emu.answer_poll(bob, poll_id, [0], allow_closed=False, force=True)
+    anonymous = await api(emu, "sendPoll", chat_id=1001, question="Q", options=["a", "b"])
+    with pytest.raises(ValueError, match="anonymous"):
+        emu.answer_poll(alice, anonymous["poll"]["id"], [0])
 
 
 async def test_callback_query_updates(emu: BotApiEmulator) -> None:
@@ -683,8 +695,11 @@ async def test_echo_application_over_long_polling(emu: BotApiEmulator) -> None:
 
         emu.send_text(bob, "/start@DeepfakeQuizBot", chat=-100)
         question = await emu.wait_for("sendMessage", chat_id=-100)
+        quiet = emu.mark()
         emu.send_text(bob, "plain group chatter", chat=-100)  # privacy mode: never reaches the bot
         assert emu.undelivered and emu.undelivered[-1]["message"]["text"] == "plain group chatter"
+        await emu.wait_idle(quiet=0.2)
+        assert emu.calls_to("sendMessage", since=quiet) == []
 
         emu.press_button(bob, question, "fake")
         answered = await emu.wait_for("answerCallbackQuery")
