@@ -41,10 +41,14 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, check=True, capture_output=True)
         processes.append(time.perf_counter() - start)
     print(f"bank: {questions} questions, {args.runs} runs each")
-    print(f"load + validate + convert (in process): median {statistics.median(loads) * 1000:.1f} ms "
-          f"(min {min(loads) * 1000:.1f}, max {max(loads) * 1000:.1f})")
-    print(f"`python -m bot check` (whole process):  median {statistics.median(processes) * 1000:.1f} ms "
-          f"(min {min(processes) * 1000:.1f}, max {max(processes) * 1000:.1f})")
+    print(
+        f"load + validate + convert (in process): median {statistics.median(loads) * 1000:.1f} ms "
+        f"(min {min(loads) * 1000:.1f}, max {max(loads) * 1000:.1f})"
+    )
+    print(
+        f"`python -m bot check` (whole process):  median {statistics.median(processes) * 1000:.1f} ms "
+        f"(min {min(processes) * 1000:.1f}, max {max(processes) * 1000:.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -40,13 +40,19 @@ class Settings:
     questions_path: Path = PROJECT_ROOT / "questions"
     article_path: Path = PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"
     quiz_length: int = 5
+    group_lobby_seconds: float = 60.0
+    group_question_seconds: float = 20.0
+    group_reveal_seconds: float = 6.0
+    group_min_cycle_seconds: float = 9.0
 
     def __repr__(self) -> str:
         return (
             f"Settings(token={mask(self.token)}, api_base_url={self.api_base_url!r}, "
             f"database_url={self.database_url!r}, log_level={logging.getLevelName(self.log_level)}, "
             f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
-            f"quiz_length={self.quiz_length})"
+            f"quiz_length={self.quiz_length}, group_lobby_seconds={self.group_lobby_seconds}, "
+            f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
+            f"group_min_cycle_seconds={self.group_min_cycle_seconds})"
         )
 
     def require_token(self) -> str:
@@ -81,6 +87,19 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
+
+    def seconds(name: str, default: float, low: float, high: float) -> float:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, not {value:g}")
+        return value
+
     return Settings(
         token=get("TELEGRAM_BOT_TOKEN"),
         api_base_url=base_url,
@@ -89,6 +108,11 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
         questions_path=_path(get("QUESTIONS_PATH"), PROJECT_ROOT / "questions"),
         article_path=_path(get("ARTICLE_PATH"), PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"),
         quiz_length=int(length),
+        group_lobby_seconds=seconds("GROUP_LOBBY_SECONDS", 60.0, 0.0, 3600.0),
+        group_question_seconds=seconds("GROUP_QUESTION_SECONDS", 20.0, 1.0, 3600.0),
+        group_reveal_seconds=seconds("GROUP_REVEAL_SECONDS", 6.0, 0.0, 600.0),
+        # Lower only where nothing real is flooded (tests); the default keeps a group under 20 requests a minute.
+        group_min_cycle_seconds=seconds("GROUP_MIN_CYCLE_SECONDS", 9.0, 0.0, 600.0),
     )
 
 

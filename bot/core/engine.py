@@ -150,6 +150,7 @@ class AnswerRecord:
     elapsed_ms: int
     answered_at: float
     context: str = "private"  # private, group or drill: where the answer was given
+    points: int = 0  # group play: right and fast earns more
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,6 +31,7 @@ from .model import (
 from .yamlsource import LineDict, error_line, load_yaml
 
 RETIRED_FILE = "_retired.yaml"
+VOCABULARY_FILE = "_zh_hans_vocabulary.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPIC_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 FACT_PATTERN = re.compile(r"^[AB][0-9]{1,2}$")
@@ -94,16 +95,26 @@ class BankInvalid(Exception):
 
 
 class _Converter:
-    """OpenCC Traditional -> Simplified, cached: options such as 對/錯 repeat across the bank."""
+    """OpenCC Traditional -> Simplified, then the bank's mainland vocabulary; cached (對/錯 repeat a lot).
 
-    def __init__(self) -> None:
+    OpenCC's t2s changes characters, not words: 影片 stays 影片 where a mainland reader says 视频. The vocabulary
+    file maps such words once for the whole bank, instead of an override on every field that uses them.
+    """
+
+    def __init__(self, vocabulary: dict[str, str] | None = None) -> None:
         self._t2s = opencc.OpenCC("t2s")
         self._cache: dict[str, str] = {}
+        self._vocabulary = vocabulary or {}
+        # Longest first, so 假訊息 wins over 訊息.
+        words = sorted(self._vocabulary, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
 
-    def to_simplified(self, text: str) -> str:
+    def to_simplified(self, text: str, *, vocabulary: bool = True) -> str:
         converted = self._cache.get(text)
         if converted is None:
             converted = self._cache[text] = self._t2s.convert(text)
+        if vocabulary and self._pattern is not None:
+            converted = self._pattern.sub(lambda m: self._vocabulary[m.group()], converted)
         return converted
 
 
@@ -130,10 +141,11 @@ class _Collector:
     retired: dict[str, str] = field(default_factory=dict)
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
-    """Topic files, retired-id files and missing paths among `paths` (folders are searched for *.yaml)."""
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path], list[str]]:
+    """Topic files, retired-id files, vocabulary files and missing paths among `paths` (folders: their *.yaml)."""
     topic_files: list[Path] = []
     retired_files: list[Path] = []
+    vocabulary_files: list[Path] = []
     missing: list[str] = []
     for path in paths:
         if path.is_dir():
@@ -146,9 +158,11 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[str]]:
         for candidate in candidates:
             if candidate.name == RETIRED_FILE:
                 retired_files.append(candidate)
+            elif candidate.name == VOCABULARY_FILE:
+                vocabulary_files.append(candidate)
             elif not candidate.name.startswith("_"):
                 topic_files.append(candidate)
-    return topic_files, retired_files, missing
+    return topic_files, retired_files, vocabulary_files, missing
 
 
 def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | None = None) -> LoadReport:
@@ -156,7 +170,7 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
 
     `root` only shortens file names in the report.
     """
-    topic_files, retired_files, missing = discover(paths)
+    topic_files, retired_files, vocabulary_files, missing = discover(paths)
     collector = _Collector()
     for name in missing:
         collector.problems.append(Problem(file=name, line=0, question_id="-", message="no such file or folder"))
@@ -166,7 +180,10 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
         )
     if article is None:
         collector.notes.append("article not available: quotes were NOT checked against it")
-    converter = _Converter()
+    vocabulary: dict[str, str] = {}
+    for path in vocabulary_files:
+        vocabulary.update(_load_vocabulary(path, _display(path, root), collector))
+    converter = _Converter(vocabulary)
     for path in retired_files:
         _load_retired(path, _display(path, root), collector)
     for path in topic_files:
@@ -183,7 +200,7 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
                     "a released id is never reused",
                 )
             )
-    files = tuple(topic_files + retired_files)
+    files = tuple(topic_files + retired_files + vocabulary_files)
     if collector.problems:
         return LoadReport(bank=None, problems=tuple(collector.problems), notes=tuple(collector.notes), files=files)
     bank = QuestionBank(
@@ -248,6 +265,20 @@ def _load_retired(path: Path, display: str, collector: _Collector) -> None:
         ctx.question_id = "-"
 
 
+def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[str, str]:
+    ctx = _FileContext(path=path, display=display, problems=collector.problems)
+    data = _read(path, ctx)
+    if data is None:
+        return {}
+    words = data.get("vocabulary") if isinstance(data, dict) else None
+    if not isinstance(words, LineDict) or not all(isinstance(v, str) and v for v in words.values()):
+        ctx.add(getattr(data, "line", 1), "expected `vocabulary:` mapping OpenCC's output words to mainland words")
+        return {}
+    for key, line in words.duplicate_keys:
+        ctx.add(line, f"vocabulary: {key!r} appears twice")
+    return dict(words)
+
+
 def _load_topic_file(
     path: Path, display: str, article: Article | None, converter: _Converter, collector: _Collector
 ) -> None:
@@ -292,8 +323,13 @@ def _topic(raw: Any, line: int, path: Path, ctx: _FileContext, converter: _Conve
     return Topic(id=TopicId(topic_id), title=title) if title is not None else None
 
 
-def _localized(raw: Any, line: int, what: str, ctx: _FileContext, converter: _Converter) -> Localized | None:
-    """A text field in every language; zh-Hans is derived from zh-Hant unless overridden."""
+def _localized(
+    raw: Any, line: int, what: str, ctx: _FileContext, converter: _Converter, *, vocabulary: bool = True
+) -> Localized | None:
+    """A text field in every language; zh-Hans is derived from zh-Hant unless overridden.
+
+    `vocabulary=False` for article quotes: they are converted character by character, never reworded.
+    """
     if not isinstance(raw, LineDict):
         ctx.add(line, f"{what}: expected a mapping of languages ({', '.join(sorted(LANG_KEYS))})")
         return None
@@ -318,7 +354,7 @@ def _localized(raw: Any, line: int, what: str, ctx: _FileContext, converter: _Co
     if not ok:
         return None
     hant = texts[Lang.ZH_HANT.value]
-    hans = override.strip() if isinstance(override, str) else converter.to_simplified(hant)
+    hans = override.strip() if isinstance(override, str) else converter.to_simplified(hant, vocabulary=vocabulary)
     return Localized(zh_hant=hant, zh_hans=hans, en=texts[Lang.EN.value])
 
 
@@ -448,7 +484,7 @@ def _source(raw: LineDict, article: Article | None, converter: _Converter, ctx: 
         return None
     quote = None
     if has_quote:
-        quote = _localized(data.get("quote"), data.line_of("quote"), "source.quote", ctx, converter)
+        quote = _localized(data.get("quote"), data.line_of("quote"), "source.quote", ctx, converter, vocabulary=False)
         if isinstance(paragraph, bool) or not isinstance(paragraph, int) or paragraph < 1:
             ctx.add(data.line_of("paragraph"), "source.paragraph must be a paragraph number (1 or more)")
             ok = False

@@ -6,6 +6,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..core.engine import AnswerRecord, QuizSession, SessionId, UserId
+from ..core.group import (
+    ChatId,
+    GroupInfo,
+    GroupMember,
+    GroupRecord,
+    GroupSession,
+    GroupSessionId,
+    QuestionTally,
+    Standing,
+)
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
 from ..core.users import UserProfile
@@ -66,3 +76,47 @@ class Storage(Protocol):
     async def forget_user(self, user_id: UserId) -> None:
         """Delete every row about this person, in every table."""
         ...
+
+
+class GroupStorage(Protocol):
+    """What group quizzes store: groups, sessions, members, poll ids; answers share the answers table."""
+
+    async def get_group(self, chat_id: ChatId) -> GroupInfo | None: ...
+
+    async def save_group(self, info: GroupInfo) -> None: ...
+
+    async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None: ...
+
+    async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool: ...
+
+    async def get_group_session(self, session_id: GroupSessionId) -> GroupSession | None: ...
+
+    async def active_group_session(self, chat_id: ChatId) -> GroupSession | None: ...
+
+    async def active_group_sessions(self) -> list[GroupSession]: ...
+
+    async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool: ...
+
+    async def members(self, session_id: GroupSessionId) -> list[GroupMember]: ...
+
+    async def count_members(self, session_id: GroupSessionId) -> int: ...
+
+    async def member_left(self, session_id: GroupSessionId, user_id: int, now: float) -> None: ...
+
+    async def map_poll(self, poll_id: str, session_id: GroupSessionId, position: int) -> None: ...
+
+    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None: ...
+
+    async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool: ...
+
+    async def count_answers(self, session_id: str, position: int) -> int: ...
+
+    async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]: ...
+
+    async def question_tallies(self, session_id: str) -> list[QuestionTally]: ...
+
+    async def group_history(self, chat_id: ChatId, *, limit: int = 5) -> tuple[int, list[GroupRecord]]: ...
+
+
+class FullStorage(Storage, GroupStorage, Protocol):
+    """Everything: what `open_storage` returns."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .base import Storage, StorageError
+from .base import FullStorage, StorageError
 
 
 def sqlite_path(url: str, *, base: Path) -> str:
@@ -22,7 +22,7 @@ def sqlite_path(url: str, *, base: Path) -> str:
     return str(resolved)
 
 
-async def open_storage(url: str, *, base: Path | None = None) -> Storage:
+async def open_storage(url: str, *, base: Path | None = None) -> FullStorage:
     """Open (creating or upgrading the schema as needed) the database at `url`."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":

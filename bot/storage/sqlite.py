@@ -20,6 +20,19 @@ from ..core.engine import (
     session_from_dict,
     session_to_dict,
 )
+from ..core.group import (
+    ACTIVE_GROUP_PHASES,
+    ChatId,
+    GroupInfo,
+    GroupMember,
+    GroupRecord,
+    GroupSession,
+    GroupSessionId,
+    QuestionTally,
+    Standing,
+    group_from_dict,
+    group_to_dict,
+)
 from ..core.lang import Lang
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
@@ -69,9 +82,55 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, question_id)
     );
     """,
+    # 2: group quizzes. Group answers share the answers table (context 'group'), so a member's own progress
+    # includes group play and an answer is unique per (session, position, user) wherever it was given.
+    """
+    ALTER TABLE answers ADD COLUMN points INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE groups (
+        chat_id INTEGER PRIMARY KEY,
+        lang TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        added_by INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE group_sessions (
+        id TEXT PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        deadline REAL,
+        state TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX group_sessions_chat_phase ON group_sessions (chat_id, phase);
+    CREATE TABLE group_members (
+        session_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        joined_at REAL NOT NULL,
+        left_at REAL,
+        PRIMARY KEY (session_id, user_id)
+    );
+    CREATE TABLE group_polls (
+        poll_id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        position INTEGER NOT NULL
+    );
+    CREATE INDEX answers_session ON answers (session_id, position);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _ACTIVE = tuple(p.value for p in ACTIVE_PHASES)
+_GROUP_ACTIVE = tuple(p.value for p in ACTIVE_GROUP_PHASES)
+# Every table with rows about a person, and the column that names them: /forget empties them all.
+FORGET_USER_ROWS = (
+    ("answers", "user_id"),
+    ("review_items", "user_id"),
+    ("quiz_sessions", "user_id"),
+    ("group_members", "user_id"),
+    ("users", "id"),
+)
 
 
 class SQLiteStorage:
@@ -196,7 +255,7 @@ class SQLiteStorage:
     async def _insert_answer(self, record: AnswerRecord) -> bool:
         cursor = await self._db.execute(
             "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
-            "elapsed_ms, answered_at, context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "elapsed_ms, answered_at, context, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (session_id, position, user_id) DO NOTHING",
             (
                 record.session_id,
@@ -210,6 +269,7 @@ class SQLiteStorage:
                 record.elapsed_ms,
                 record.answered_at,
                 record.context,
+                record.points,
             ),
         )
         return cursor.rowcount == 1
@@ -240,7 +300,7 @@ class SQLiteStorage:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         async with self._db.execute(
             "SELECT session_id, user_id, question_id, topic, position, chosen, correct, confidence, elapsed_ms, "
-            f"answered_at, context FROM answers {where} ORDER BY answered_at, id",
+            f"answered_at, context, points FROM answers {where} ORDER BY answered_at, id",
             params,
         ) as cursor:
             rows = await cursor.fetchall()
@@ -264,13 +324,228 @@ class SQLiteStorage:
 
     async def forget_user(self, user_id: UserId) -> None:
         async with self._transaction():
-            for table, column in (
-                ("answers", "user_id"),
-                ("review_items", "user_id"),
-                ("quiz_sessions", "user_id"),
-                ("users", "id"),
-            ):
+            for table, column in FORGET_USER_ROWS:
                 await self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
+
+    # ---------------------------------------------------------------- groups
+
+    async def get_group(self, chat_id: ChatId) -> GroupInfo | None:
+        async with self._db.execute(
+            "SELECT chat_id, lang, title, active, added_by, created_at FROM groups WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return GroupInfo(
+            chat_id=ChatId(row[0]), lang=row[1], title=row[2], active=bool(row[3]), added_by=row[4], created_at=row[5]
+        )
+
+    async def save_group(self, info: GroupInfo) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT INTO groups (chat_id, lang, title, active, added_by, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang, title = excluded.title, "
+                "active = excluded.active",
+                (info.chat_id, info.lang, info.title, int(info.active), info.added_by, info.created_at),
+            )
+
+    async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None:
+        """A group became a supergroup: its settings and sessions follow it to the new chat id."""
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE OR IGNORE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            )
+            async with self._db.execute(
+                "SELECT id, state FROM group_sessions WHERE chat_id = ?", (old_chat_id,)
+            ) as cursor:
+                rows = await cursor.fetchall()
+            for session_id, state in rows:
+                data = json.loads(state)
+                data["chat_id"] = new_chat_id
+                await self._db.execute(
+                    "UPDATE group_sessions SET chat_id = ?, state = ? WHERE id = ?",
+                    (new_chat_id, json.dumps(data, separators=(",", ":")), session_id),
+                )
+
+    async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool:
+        """Insert (expected_version None) or update a group session if its stored version still matches."""
+        state = json.dumps(group_to_dict(session), separators=(",", ":"))
+        async with self._transaction() as tx:
+            if expected_version is None:
+                cursor = await self._db.execute(
+                    "INSERT INTO group_sessions (id, chat_id, phase, version, deadline, state, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    (
+                        session.id,
+                        session.chat_id,
+                        session.phase.value,
+                        session.version,
+                        session.deadline,
+                        state,
+                        session.created_at,
+                    ),
+                )
+            else:
+                cursor = await self._db.execute(
+                    "UPDATE group_sessions SET chat_id = ?, phase = ?, version = ?, deadline = ?, state = ?, "
+                    "updated_at = ? WHERE id = ? AND version = ?",
+                    (
+                        session.chat_id,
+                        session.phase.value,
+                        session.version,
+                        session.deadline,
+                        state,
+                        session.finished_at or session.asked_at or session.created_at,
+                        session.id,
+                        expected_version,
+                    ),
+                )
+            if cursor.rowcount != 1:
+                tx.rollback()
+                return False
+        return True
+
+    async def get_group_session(self, session_id: GroupSessionId) -> GroupSession | None:
+        async with self._db.execute("SELECT state FROM group_sessions WHERE id = ?", (session_id,)) as cursor:
+            row = await cursor.fetchone()
+        return group_from_dict(json.loads(row[0])) if row else None
+
+    async def active_group_session(self, chat_id: ChatId) -> GroupSession | None:
+        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
+        async with self._db.execute(
+            f"SELECT state FROM group_sessions WHERE chat_id = ? AND phase IN ({placeholders}) "
+            "ORDER BY updated_at DESC LIMIT 1",
+            (chat_id, *_GROUP_ACTIVE),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return group_from_dict(json.loads(row[0])) if row else None
+
+    async def active_group_sessions(self) -> list[GroupSession]:
+        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
+        async with self._db.execute(
+            f"SELECT state FROM group_sessions WHERE phase IN ({placeholders}) ORDER BY deadline", _GROUP_ACTIVE
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [group_from_dict(json.loads(row[0])) for row in rows]
+
+    async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
+        """Join a session; False when already in (a member who left and comes back is in again)."""
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id, user_id) DO UPDATE SET left_at = NULL WHERE left_at IS NOT NULL",
+                (session_id, user_id, name[:64], now),
+            )
+        return cursor.rowcount == 1
+
+    async def members(self, session_id: GroupSessionId) -> list[GroupMember]:
+        async with self._db.execute(
+            "SELECT user_id, name, joined_at, left_at FROM group_members WHERE session_id = ? ORDER BY joined_at",
+            (session_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [GroupMember(user_id=r[0], name=r[1], joined_at=r[2], left=r[3] is not None) for r in rows]
+
+    async def count_members(self, session_id: GroupSessionId) -> int:
+        async with self._db.execute(
+            "SELECT count(*) FROM group_members WHERE session_id = ? AND left_at IS NULL", (session_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def member_left(self, session_id: GroupSessionId, user_id: int, now: float) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE group_members SET left_at = ? WHERE session_id = ? AND user_id = ?", (now, session_id, user_id)
+            )
+
+    async def map_poll(self, poll_id: str, session_id: GroupSessionId, position: int) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT OR REPLACE INTO group_polls (poll_id, session_id, position) VALUES (?, ?, ?)",
+                (poll_id, session_id, position),
+            )
+
+    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None:
+        async with self._db.execute(
+            "SELECT session_id, position FROM group_polls WHERE poll_id = ?", (poll_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (GroupSessionId(row[0]), int(row[1])) if row else None
+
+    async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool:
+        """Insert one answer (a member's first answer to a question counts; later ones are refused: False)."""
+        async with self._transaction() as tx:
+            if not await self._insert_answer(record):
+                tx.rollback()
+                return False
+            if review is not None:
+                await self._apply_review(review)
+        return True
+
+    async def count_answers(self, session_id: str, position: int) -> int:
+        async with self._db.execute(
+            "SELECT count(*) FROM answers WHERE session_id = ? AND position = ?", (session_id, position)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]:
+        """Members by points, then right answers, then who joined first; members with no answer count too."""
+        sql = (
+            "SELECT m.user_id, m.name, coalesce(sum(a.points), 0), coalesce(sum(a.correct), 0), count(a.id) "
+            "FROM group_members m LEFT JOIN answers a ON a.session_id = m.session_id AND a.user_id = m.user_id "
+            "WHERE m.session_id = ? GROUP BY m.user_id, m.name, m.joined_at "
+            "ORDER BY 3 DESC, 4 DESC, m.joined_at"
+        )
+        params: tuple[Any, ...] = (session_id,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        async with self._db.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [Standing(user_id=r[0], name=r[1], points=r[2], correct=r[3], answered=r[4]) for r in rows]
+
+    async def question_tallies(self, session_id: str) -> list[QuestionTally]:
+        async with self._db.execute(
+            "SELECT position, question_id, count(*), sum(correct) FROM answers WHERE session_id = ? "
+            "GROUP BY position, question_id ORDER BY position",
+            (session_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [QuestionTally(position=r[0], question_id=r[1], answered=r[2], correct=r[3]) for r in rows]
+
+    async def group_history(self, chat_id: ChatId, *, limit: int = 5) -> tuple[int, list[GroupRecord]]:
+        """How many sessions a group finished, and the latest `limit` of them."""
+        done = ("finished", "stopped")
+        async with self._db.execute(
+            "SELECT count(*) FROM group_sessions WHERE chat_id = ? AND phase IN (?, ?)", (chat_id, *done)
+        ) as cursor:
+            total = (await cursor.fetchone())[0]
+        async with self._db.execute(
+            "SELECT s.id, s.updated_at, "
+            "(SELECT count(*) FROM group_members m WHERE m.session_id = s.id), "
+            "(SELECT count(*) FROM answers a WHERE a.session_id = s.id), "
+            "(SELECT coalesce(sum(correct), 0) FROM answers a WHERE a.session_id = s.id) "
+            "FROM group_sessions s WHERE s.chat_id = ? AND s.phase IN (?, ?) ORDER BY s.updated_at DESC LIMIT ?",
+            (chat_id, *done, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        records = []
+        for session_id, finished_at, players, answered, correct in rows:
+            top = await self.leaderboard(GroupSessionId(session_id), limit=1)
+            winner = top[0].name if top and top[0].points > 0 else None
+            records.append(
+                GroupRecord(
+                    session_id=GroupSessionId(session_id),
+                    finished_at=finished_at,
+                    players=players,
+                    answered=answered,
+                    correct=correct,
+                    winner=winner,
+                )
+            )
+        return total, records
 
 
 class _Transaction:
@@ -317,6 +592,7 @@ def _answer(row: Any) -> AnswerRecord:
         elapsed_ms=row[8],
         answered_at=row[9],
         context=row[10],
+        points=row[11],
     )
 
 

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from telegram import LinkPreviewOptions, Update
+from telegram import BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -22,25 +22,31 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from ..config import PROJECT_ROOT, Settings, mask
 from ..core.engine import UserId
+from ..core.group import GroupRules
 from ..core.lang import Lang
 from ..core.loader import BankInvalid
 from ..core.model import QuestionBank
 from ..i18n import translator
 from ..logs import redact
 from ..services import QuizService, open_bank
+from ..services.group import GroupService
 from ..storage import Storage, StorageError, open_storage
-from . import private
-from .commands import command_menu
+from . import group, private
+from .callbacks import GROUP_PATTERN
+from .commands import command_menu, group_command_menu
 from .context import SERVICES_KEY, BotServices, Context, services
+from .group_render import GroupRenderer
 from .render import Renderer
 
 log = logging.getLogger(__name__)
@@ -80,9 +86,11 @@ def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_li
 
 
 def register_handlers(application: Application) -> None:
-    """Every handler, in the order they are tried: commands, then buttons, then the catch-alls."""
+    """Every handler in the order tried: membership, commands, buttons, polls, service messages, catch-alls."""
     private_chat = filters.ChatType.PRIVATE
-    commands = {
+    groups = filters.ChatType.GROUPS
+    application.add_handler(ChatMemberHandler(group.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    private_commands = {
         "start": private.start,
         "help": private.help_command,
         "quiz": private.quiz_command,
@@ -93,9 +101,26 @@ def register_handlers(application: Application) -> None:
         "cancel": private.cancel_command,
         "forget": private.forget_command,
     }
-    for name, callback in commands.items():
+    for name, callback in private_commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private_chat))
+    group_commands = {
+        "quiz": group.group_quiz,
+        "stop": group.group_stop,
+        "skip": group.group_skip,
+        "resume": group.group_resume,
+        "lang": group.group_lang_command,
+        "stats": group.group_stats,
+        "start": group.group_help,
+        "help": group.group_help,
+    }
+    for name, callback in group_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=groups))
+    # Group buttons by their first letter; every other press (forged ones too) goes to the private handler.
+    application.add_handler(CallbackQueryHandler(group.group_button, pattern=GROUP_PATTERN))
     application.add_handler(CallbackQueryHandler(private.button))
+    application.add_handler(PollAnswerHandler(group.poll_answer))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group.group_migrated))
+    application.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, group.member_left))
     # After the known commands: anything else that looks like a command, then every other message.
     application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.unknown_command))
     application.add_handler(
@@ -150,16 +175,28 @@ class BotRuntime:
             self.storage = await open_storage(self.settings.database_url, base=PROJECT_ROOT)
             self.application = build_application(self.settings, poll_timeout=poll_timeout, rate_limit=self.rate_limit)
             t = translator()
-            self.application.bot_data[SERVICES_KEY] = BotServices(
+            settings = self.settings
+            rules = GroupRules(
+                lobby_seconds=settings.group_lobby_seconds,
+                question_seconds=settings.group_question_seconds,
+                reveal_seconds=settings.group_reveal_seconds,
+                min_cycle_seconds=settings.group_min_cycle_seconds,
+            )
+            svc = BotServices(
                 quiz=QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng),
+                group=GroupService(self.bank, self.storage, rules=rules, clock=self.clock, rng=self.rng),
                 render=Renderer(t, self.bank),
+                group_render=GroupRenderer(t, self.bank),
+                admins=group.AdminCache(),
                 t=t,
                 bank=self.bank,
-                settings=self.settings,
+                settings=settings,
             )
+            self.application.bot_data[SERVICES_KEY] = svc
             await self.application.initialize()  # getMe: the token and the API are checked here
             await self._register_commands()
             await self.application.start()
+            await group.restore_timers(self.application, svc)
             assert self.application.updater is not None
             await self.application.updater.start_polling(
                 poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
@@ -183,6 +220,10 @@ class BotRuntime:
         bot = self.application.bot
         await bot.set_my_commands(command_menu(t, Lang.EN))
         await bot.set_my_commands(command_menu(t, Lang.ZH_HANT), language_code="zh")
+        await bot.set_my_commands(group_command_menu(t, Lang.EN), scope=BotCommandScopeAllGroupChats())
+        await bot.set_my_commands(
+            group_command_menu(t, Lang.ZH_HANT), scope=BotCommandScopeAllGroupChats(), language_code="zh"
+        )
 
     async def stop(self) -> None:
         application, self.application = self.application, None

@@ -26,6 +26,11 @@ class Kind(StrEnum):
     TOPIC = "t"  # t:<topic id>
     LANG = "l"  # l:<language>
     FORGET = "f"  # f:<yes|no>
+    JOIN = "j"  # j:<group session>
+    BEGIN = "b"  # b:<group session>: start a lobby early
+    GROUP_ANSWER = "g"  # g:<group session>:<position>:<shown option>
+    RESUME = "r"  # r:<group session>
+    GROUP_LANG = "y"  # y:<language>
 
 
 class MenuItem(StrEnum):
@@ -47,7 +52,15 @@ _PATTERNS = {
     Kind.TOPIC: re.compile(r"^t:([a-z0-9_]{1,40})$"),
     Kind.LANG: re.compile(r"^l:(zh-Hant|zh-Hans|en)$"),
     Kind.FORGET: re.compile(r"^f:(yes|no)$"),
+    Kind.JOIN: re.compile(rf"^j:({_SESSION})$"),
+    Kind.BEGIN: re.compile(rf"^b:({_SESSION})$"),
+    Kind.GROUP_ANSWER: re.compile(rf"^g:({_SESSION}):(\d{{1,3}}):(\d{{1,2}})$"),
+    Kind.RESUME: re.compile(rf"^r:({_SESSION})$"),
+    Kind.GROUP_LANG: re.compile(r"^y:(zh-Hant|zh-Hans|en)$"),
 }
+GROUP_KINDS = frozenset({Kind.JOIN, Kind.BEGIN, Kind.GROUP_ANSWER, Kind.RESUME, Kind.GROUP_LANG})
+# Handler routing by first letter: group buttons go to the group module, everything else to the private one.
+GROUP_PATTERN = re.compile(r"^[jbgry]:")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +109,26 @@ def forget(confirm: bool) -> str:
     return _checked(f"f:{'yes' if confirm else 'no'}")
 
 
+def join(session_id: str) -> str:
+    return _checked(f"j:{session_id}")
+
+
+def begin(session_id: str) -> str:
+    return _checked(f"b:{session_id}")
+
+
+def group_answer(session_id: str, position: int, shown: int) -> str:
+    return _checked(f"g:{session_id}:{position}:{shown}")
+
+
+def resume(session_id: str) -> str:
+    return _checked(f"r:{session_id}")
+
+
+def group_language(lang: Lang) -> str:
+    return _checked(f"y:{lang.value}")
+
+
 def parse(data: object) -> Action | None:
     """The action a button's data stands for, or None when it is not one this bot made."""
     if not isinstance(data, str) or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES or len(data) < 3:
@@ -108,8 +141,10 @@ def parse(data: object) -> Action | None:
     if match is None:
         return None
     groups = match.groups()
-    if kind is Kind.ANSWER:
+    if kind in (Kind.ANSWER, Kind.GROUP_ANSWER):
         return Action(kind=kind, session_id=groups[0], position=int(groups[1]), option=int(groups[2]))
+    if kind in (Kind.JOIN, Kind.BEGIN, Kind.RESUME):
+        return Action(kind=kind, session_id=groups[0])
     if kind is Kind.CONFIDENCE:
         return Action(kind=kind, session_id=groups[0], position=int(groups[1]), confidence=_CONFIDENCE_CODES[groups[2]])
     if kind is Kind.NEXT:

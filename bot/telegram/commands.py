@@ -12,3 +12,10 @@ PRIVATE_COMMANDS = ("start", "quiz", "topics", "review", "stats", "lang", "help"
 
 def command_menu(t: Translator, lang: Lang) -> list[BotCommand]:
     return [BotCommand(name, t(f"cmd.{name}", lang)) for name in PRIVATE_COMMANDS]
+
+
+GROUP_COMMANDS = ("quiz", "stop", "skip", "resume", "stats", "lang", "help")
+
+
+def group_command_menu(t: Translator, lang: Lang) -> list[BotCommand]:
+    return [BotCommand(name, t(f"gcmd.{name}", lang)) for name in GROUP_COMMANDS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -14,7 +15,12 @@ from ..core.model import QuestionBank
 from ..core.users import UserProfile
 from ..i18n import Translator
 from ..services import QuizService
+from ..services.group import GroupService
 from .render import Renderer
+
+if TYPE_CHECKING:
+    from .group import AdminCache
+    from .group_render import GroupRenderer
 
 SERVICES_KEY = "services"
 Context = ContextTypes.DEFAULT_TYPE
@@ -25,7 +31,10 @@ class BotServices:
     """The use cases and renderer the handlers share."""
 
     quiz: QuizService
+    group: GroupService
     render: Renderer
+    group_render: GroupRenderer
+    admins: AdminCache
     t: Translator
     bank: QuestionBank
     settings: Settings

@@ -186,3 +186,24 @@ def test_non_utf8_and_non_mapping_files(write_bank: WriteBank, article: Article)
     found = "\n".join(problems(folder, article))
     assert "alpha.yaml:1: -: expected a mapping" in found
     assert "beta.yaml:1: -: not UTF-8 text" in found
+
+
+def test_the_vocabulary_file_rewords_simplified_text_but_never_quotes(write_bank: WriteBank, article: Article) -> None:
+    text = topic_yaml("alpha", [question_yaml("alpha-one", quote="有人咬了一口餅乾")]).replace(
+        "zh-Hant: 餅乾上出現了什麼?", "zh-Hant: 影片裡的餅乾上出現了什麼?"
+    )
+    folder = write_bank(
+        {"alpha.yaml": text, "_zh_hans_vocabulary.yaml": "vocabulary:\n  影片: 视频\n  饼干: 曲奇饼干\n"}
+    )
+    report = load_bank([folder], article=article)
+    question = report.bank.get("alpha-one")
+    assert question.prompt.zh_hans == "视频里的曲奇饼干上出现了什么?"
+    assert question.prompt.zh_hant == "影片裡的餅乾上出現了什麼?"
+    assert question.source.quote.zh_hans == "有人咬了一口饼干"  # a quote is never reworded
+
+
+def test_a_broken_vocabulary_file_is_a_problem(write_bank: WriteBank, article: Article) -> None:
+    folder = write_bank(
+        {"alpha.yaml": topic_yaml("alpha", [question_yaml("alpha-one")]), "_zh_hans_vocabulary.yaml": "- no\n"}
+    )
+    assert "_zh_hans_vocabulary.yaml:1: -: expected `vocabulary:`" in "\n".join(problems(folder, article))

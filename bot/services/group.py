@@ -1,0 +1,358 @@
+"""Group quiz use cases: lobby, joining, answers (buttons or polls), deadlines, reveal, podium, stop/skip/resume.
+
+Every transition loads the session, applies a pure move and commits it with a version check, so the timer, the
+"everyone has answered" shortcut, /skip and /stop can race freely: exactly one of them moves the quiz on, the
+others find nothing to do. Answers never touch the session row; each is one insert, unique per member and question.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.engine import AnswerRecord, SessionId, UserId
+from ..core.group import (
+    ChatId,
+    GroupInfo,
+    GroupMember,
+    GroupMoveRejected,
+    GroupPhase,
+    GroupRecord,
+    GroupRejection,
+    GroupRules,
+    GroupSession,
+    GroupSessionId,
+    QuestionTally,
+    Standing,
+    advance,
+    begin,
+    open_lobby,
+    resume,
+    reveal,
+    score,
+    stop,
+)
+from ..core.model import Question, QuestionBank
+from ..core.review import after_answer
+from ..storage.base import FullStorage, ReviewUpdate
+
+Clock = Callable[[], float]
+LEADERBOARD_SIZE = 5
+MAX_GROUP_QUESTIONS = 20
+
+
+def new_group_session_id() -> GroupSessionId:
+    """8 characters of base64url: short enough to leave room in 64-byte callback data."""
+    return GroupSessionId(secrets.token_urlsafe(6))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionStep:
+    """A question to put to the group."""
+
+    session: GroupSession
+    question: Question
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        return self.session.current.order
+
+    @property
+    def answer_shown(self) -> int:
+        return self.order.index(self.question.answer)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevealStep:
+    """A closed question: the answer, how the group did, the leaderboard so far; then what comes next."""
+
+    session: GroupSession  # after the move: REVEALING, PAUSED or FINISHED
+    question: Question
+    position: int
+    order: tuple[int, ...]
+    answered: int
+    correct: int
+    leaderboard: tuple[Standing, ...]
+
+    @property
+    def answer_shown(self) -> int:
+        return self.order.index(self.question.answer)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Podium:
+    """The end of a session: every member's score and the group's accuracy per question."""
+
+    session: GroupSession
+    standings: tuple[Standing, ...]
+    tallies: tuple[QuestionTally, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NobodyJoined:
+    session: GroupSession
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerAck:
+    """A member's answer: whether it counted, and whether everyone has now answered."""
+
+    recorded: bool
+    correct: bool
+    points: int
+    everyone_answered: bool
+
+
+Step = QuestionStep | RevealStep | NobodyJoined | None
+
+
+class GroupService:
+    """Group quizzes over the engine and storage."""
+
+    def __init__(
+        self,
+        bank: QuestionBank,
+        storage: FullStorage,
+        *,
+        rules: GroupRules,
+        clock: Clock = time.time,
+        rng: random.Random | None = None,
+        session_ids: Callable[[], GroupSessionId] = new_group_session_id,
+    ) -> None:
+        self.bank = bank
+        self.storage = storage
+        self.rules = rules
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._session_ids = session_ids
+
+    # ---------------------------------------------------------------- the group itself
+
+    async def group(
+        self, chat_id: int, *, default_lang: str, title: str = "", added_by: int | None = None
+    ) -> GroupInfo:
+        """The group's settings, created on first contact."""
+        info = await self.storage.get_group(ChatId(chat_id))
+        if info is None:
+            info = GroupInfo(
+                chat_id=ChatId(chat_id), lang=default_lang, title=title, added_by=added_by, created_at=self._clock()
+            )
+            await self.storage.save_group(info)
+        return info
+
+    async def save_group(self, info: GroupInfo) -> None:
+        await self.storage.save_group(info)
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.storage.move_group(ChatId(old_chat_id), ChatId(new_chat_id))
+
+    async def history(self, chat_id: int) -> tuple[int, list[GroupRecord]]:
+        return await self.storage.group_history(ChatId(chat_id))
+
+    # ---------------------------------------------------------------- a session
+
+    async def active(self, chat_id: int) -> GroupSession | None:
+        return await self.storage.active_group_session(ChatId(chat_id))
+
+    async def get(self, session_id: str) -> GroupSession | None:
+        return await self.storage.get_group_session(GroupSessionId(session_id))
+
+    async def open(
+        self, chat_id: int, *, starter_id: int, starter_name: str, topic: str | None, count: int
+    ) -> GroupSession | None:
+        """A lobby for a new session (the starter joins it). None: no question matches. Check `active` first."""
+        session = open_lobby(
+            self.bank,
+            session_id=self._session_ids(),
+            chat_id=ChatId(chat_id),
+            starter_id=starter_id,
+            topic=topic,
+            count=max(1, min(count, MAX_GROUP_QUESTIONS)),
+            rules=self.rules,
+            rng=self._rng,
+            now=self._clock(),
+        )
+        if session is None:
+            return None
+        await self.storage.commit_group(session, expected_version=None)
+        await self.storage.add_member(session.id, starter_id, starter_name, self._clock())
+        return session
+
+    async def note_messages(
+        self, session_id: str, *, lobby: int | None = None, question: int | None = None, position: int | None = None
+    ) -> None:
+        """Remember which message shows the lobby or a question, for later edits (also after a restart)."""
+        for _ in range(5):
+            session = await self.get(session_id)
+            if session is None or (position is not None and session.position != position):
+                return
+            changed = session.bump(
+                lobby_message_id=lobby if lobby is not None else session.lobby_message_id,
+                question_message_id=question if question is not None else session.question_message_id,
+            )
+            if await self.storage.commit_group(changed, expected_version=session.version):
+                return
+
+    async def join(self, session_id: str, user_id: int, name: str) -> bool | None:
+        """Join; True when newly in, False when already in, None when the session is over."""
+        session = await self.get(session_id)
+        if session is None or not session.is_active:
+            return None
+        return await self.storage.add_member(session.id, user_id, name, self._clock())
+
+    async def members(self, session_id: str) -> list[GroupMember]:
+        return await self.storage.members(GroupSessionId(session_id))
+
+    async def member_left(self, chat_id: int, user_id: int) -> None:
+        session = await self.active(chat_id)
+        if session is not None:
+            await self.storage.member_left(session.id, user_id, self._clock())
+
+    async def answer(self, session_id: str, *, position: int, user_id: int, name: str, shown: int) -> AnswerAck:
+        """A member's answer; the first one per question counts. Raises GroupMoveRejected when it can't."""
+        session = await self.get(session_id)
+        if session is None:
+            raise GroupMoveRejected(GroupRejection.CLOSED)
+        now = self._clock()
+        scored = score(session, self.bank, position=position, shown=shown, now=now)
+        await self.storage.add_member(session.id, user_id, name, now)  # answering without joining joins
+        record = AnswerRecord(
+            session_id=SessionId(session.id),
+            user_id=UserId(user_id),
+            question_id=scored.question.id,
+            topic=scored.question.topic,
+            position=position,
+            chosen=scored.chosen,
+            correct=scored.correct,
+            confidence=None,
+            elapsed_ms=round(scored.elapsed * 1000),
+            answered_at=now,
+            context="group",
+            points=scored.points,
+        )
+        current = await self.storage.review_item(UserId(user_id), scored.question.id)
+        item = after_answer(
+            current, user_id=UserId(user_id), question_id=scored.question.id, correct=scored.correct, now=now
+        )
+        review = (
+            None
+            if item == current
+            else ReviewUpdate(user_id=UserId(user_id), question_id=scored.question.id, item=item)
+        )
+        recorded = await self.storage.record_answer(record, review=review)
+        answered = await self.storage.count_answers(session.id, position)
+        everyone = answered >= await self.storage.count_members(session.id)
+        return AnswerAck(recorded=recorded, correct=scored.correct, points=scored.points, everyone_answered=everyone)
+
+    async def answer_poll(
+        self, poll_id: str, *, user_id: int, name: str, option_ids: list[int]
+    ) -> tuple[str, AnswerAck] | None:
+        """A poll answer (it carries no chat: the poll id leads to the session). None: not ours or a retraction."""
+        target = await self.storage.poll_target(poll_id)
+        if target is None or not option_ids:
+            return None
+        session_id, position = target
+        ack = await self.answer(session_id, position=position, user_id=user_id, name=name, shown=option_ids[0])
+        return session_id, ack
+
+    async def map_poll(self, poll_id: str, session_id: str, position: int) -> None:
+        await self.storage.map_poll(poll_id, GroupSessionId(session_id), position)
+
+    # ---------------------------------------------------------------- moving the quiz on
+
+    async def _commit(self, before: GroupSession, after: GroupSession) -> bool:
+        return await self.storage.commit_group(after, expected_version=before.version)
+
+    async def start_now(self, session_id: str) -> QuestionStep | None:
+        """The starter or an admin starts early."""
+        session = await self.get(session_id)
+        if session is None or session.phase is not GroupPhase.LOBBY:
+            return None
+        moved = begin(session, now=self._clock())
+        return self._question(moved) if await self._commit(session, moved) else None
+
+    async def due(self, session_id: str) -> Step:
+        """The session's deadline has come: do what is due, or nothing if another move got there first."""
+        session = await self.get(session_id)
+        now = self._clock()
+        if session is None or session.deadline is None or now + 0.05 < session.deadline:
+            return None
+        if session.phase is GroupPhase.LOBBY:
+            if await self.storage.count_members(session.id) == 0:
+                stopped = stop(session, now=now)
+                return NobodyJoined(session=stopped) if await self._commit(session, stopped) else None
+            moved = begin(session, now=now)
+            return self._question(moved) if await self._commit(session, moved) else None
+        if session.phase is GroupPhase.ASKING:
+            return await self._reveal(session, now)
+        if session.phase is GroupPhase.REVEALING:
+            moved = advance(session, now=now)
+            return self._question(moved) if await self._commit(session, moved) else None
+        return None
+
+    async def due_now(self, session_id: str) -> Step:
+        """/skip during a reveal pause: the next question now."""
+        session = await self.get(session_id)
+        if session is None or session.phase is not GroupPhase.REVEALING:
+            return None
+        moved = advance(session, now=self._clock())
+        return self._question(moved) if await self._commit(session, moved) else None
+
+    async def close_question(self, session_id: str, *, position: int) -> RevealStep | None:
+        """Reveal early (everyone answered, or /skip), if that question is still open."""
+        session = await self.get(session_id)
+        if session is None or session.phase is not GroupPhase.ASKING or session.position != position:
+            return None
+        return await self._reveal(session, self._clock())
+
+    async def _reveal(self, session: GroupSession, now: float) -> RevealStep | None:
+        answered = await self.storage.count_answers(session.id, session.position)
+        moved = reveal(session, answered=answered, now=now)
+        if not await self._commit(session, moved):
+            return None
+        tallies = {t.position: t for t in await self.storage.question_tallies(session.id)}
+        tally = tallies.get(session.position)
+        question = self.bank.get(session.current.question_id)
+        assert question is not None
+        return RevealStep(
+            session=moved,
+            question=question,
+            position=session.position,
+            order=session.current.order,
+            answered=tally.answered if tally else 0,
+            correct=tally.correct if tally else 0,
+            leaderboard=tuple(await self.storage.leaderboard(session.id, limit=LEADERBOARD_SIZE)),
+        )
+
+    async def resume(self, session_id: str) -> QuestionStep | None:
+        session = await self.get(session_id)
+        if session is None or session.phase is not GroupPhase.PAUSED:
+            return None
+        moved = resume(session, now=self._clock())
+        return self._question(moved) if await self._commit(session, moved) else None
+
+    async def stop(self, session_id: str) -> GroupSession | None:
+        session = await self.get(session_id)
+        if session is None or not session.is_active:
+            return None
+        stopped = stop(session, now=self._clock())
+        return stopped if await self._commit(session, stopped) else None
+
+    async def podium(self, session: GroupSession) -> Podium:
+        return Podium(
+            session=session,
+            standings=tuple(await self.storage.leaderboard(session.id)),
+            tallies=tuple(await self.storage.question_tallies(session.id)),
+        )
+
+    async def live_sessions(self) -> list[GroupSession]:
+        """Every unfinished session, for re-scheduling timers after a restart."""
+        return await self.storage.active_group_sessions()
+
+    def _question(self, session: GroupSession) -> QuestionStep:
+        question = self.bank.get(session.current.question_id)
+        assert question is not None
+        return QuestionStep(session=session, question=question)
