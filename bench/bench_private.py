@@ -90,17 +90,19 @@ async def quiz_taker(api: TimedEmulator, user_id: int, questions: int, latencies
     for _ in range(questions):
         options = keyboard(message)
         delay, _ = await api.step(
-            user_id, lambda: api.press_button(user, message, rng.choice(options)), "answerCallbackQuery"
+            user_id, lambda m=message, o=options: api.press_button(user, m, rng.choice(o)), "answerCallbackQuery"
         )
         latencies.append(delay)
         rating = api.message(user_id, message["message_id"])
         sure = next(d for d in keyboard(rating) if d.endswith(":s"))
-        delay, _ = await api.step(user_id, lambda: api.press_button(user, rating, sure), "answerCallbackQuery")
+        delay, _ = await api.step(user_id, lambda m=rating, d=sure: api.press_button(user, m, d), "answerCallbackQuery")
         latencies.append(delay)
         revealed = api.message(user_id, message["message_id"])
         [next_button] = keyboard(revealed)
         # The bot sends the next question, then answers the press: wait for the answer, the last call.
-        delay, _ = await api.step(user_id, lambda: api.press_button(user, revealed, next_button), "answerCallbackQuery")
+        delay, _ = await api.step(
+            user_id, lambda m=revealed, d=next_button: api.press_button(user, m, d), "answerCallbackQuery"
+        )
         latencies.append(delay)
         message = api.last_message(user_id)
         updates += 3
@@ -131,7 +133,8 @@ def summary(name: str, updates: int, elapsed: float, latencies: list[float]) -> 
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
     rate = updates / elapsed
     print(
-        f"  {name:<28} {updates:>6} updates in {elapsed:6.2f} s = {rate:7.1f} updates/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+        f"  {name:<28} {updates:>6} updates in {elapsed:6.2f} s = {rate:7.1f} updates/s"
+        f"   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
     )
     return {"rate": rate, "p50": p50, "p99": p99}
 
@@ -198,7 +201,8 @@ async def main() -> None:
         ratios.append((quiz["rate"] / plain["rate"], quiz["p50"] / plain["p50"], quiz["p99"] / plain["p99"]))
     throughput, p50, p99 = (statistics.median(r[i] for r in ratios) for i in range(3))
     print(
-        f"median over {args.runs} runs: quiz bot / echo bot = {throughput:.2f}x throughput, {p50:.2f}x p50, {p99:.2f}x p99"
+        f"median over {args.runs} runs: quiz bot / echo bot = "
+        f"{throughput:.2f}x throughput, {p50:.2f}x p50, {p99:.2f}x p99"
     )
     print("with AIORateLimiter on (Telegram's 30 messages/s overall is the ceiling):")
     summary("quiz bot (rate limiter)", *await run_quiz_bot(args.users, args.questions, rate_limit=True))

@@ -43,7 +43,7 @@ class Settings:
     group_lobby_seconds: float = 60.0
     group_question_seconds: float = 20.0
     group_reveal_seconds: float = 6.0
-    group_min_cycle_seconds: float = 9.0
+    group_min_cycle_seconds: float = 10.0
 
     def __repr__(self) -> str:
         return (
@@ -112,7 +112,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
         group_question_seconds=seconds("GROUP_QUESTION_SECONDS", 20.0, 1.0, 3600.0),
         group_reveal_seconds=seconds("GROUP_REVEAL_SECONDS", 6.0, 0.0, 600.0),
         # Lower only where nothing real is flooded (tests); the default keeps a group under 20 requests a minute.
-        group_min_cycle_seconds=seconds("GROUP_MIN_CYCLE_SECONDS", 9.0, 0.0, 600.0),
+        group_min_cycle_seconds=seconds("GROUP_MIN_CYCLE_SECONDS", 10.0, 0.0, 600.0),
     )
 
 

@@ -361,10 +361,11 @@ class SQLiteStorage:
                 rows = await cursor.fetchall()
             for session_id, state in rows:
                 data = json.loads(state)
-                data["chat_id"] = new_chat_id
+                # A new version, so a writer holding the session from before the move loses its commit and reloads.
+                data["chat_id"], data["version"] = new_chat_id, data["version"] + 1
                 await self._db.execute(
-                    "UPDATE group_sessions SET chat_id = ?, state = ? WHERE id = ?",
-                    (new_chat_id, json.dumps(data, separators=(",", ":")), session_id),
+                    "UPDATE group_sessions SET chat_id = ?, version = ?, state = ? WHERE id = ?",
+                    (new_chat_id, data["version"], json.dumps(data, separators=(",", ":")), session_id),
                 )
 
     async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool:

@@ -188,6 +188,7 @@ class BotRuntime:
                 render=Renderer(t, self.bank),
                 group_render=GroupRenderer(t, self.bank),
                 admins=group.AdminCache(),
+                polls=group.PollGate(),
                 t=t,
                 bank=self.bank,
                 settings=settings,

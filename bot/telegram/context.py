@@ -19,7 +19,7 @@ from ..services.group import GroupService
 from .render import Renderer
 
 if TYPE_CHECKING:
-    from .group import AdminCache
+    from .group import AdminCache, PollGate
     from .group_render import GroupRenderer
 
 SERVICES_KEY = "services"
@@ -35,6 +35,7 @@ class BotServices:
     render: Renderer
     group_render: GroupRenderer
     admins: AdminCache
+    polls: PollGate
     t: Translator
     bank: QuestionBank
     settings: Settings

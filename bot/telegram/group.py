@@ -7,9 +7,11 @@ the service answers "nothing" and the job does nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -31,7 +33,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ADMIN_CACHE_SECONDS = 60.0
 LOBBY_REFRESH_SECONDS = 3.0  # joins are shown in batches: one edit per few seconds, not one per person
-RESTART_GRACE_SECONDS = 3.0  # after a restart, let the backlog of answers arrive before a deadline fires
+RESTART_GRACE_SECONDS = 3.0
+UNKNOWN_POLL_RETRIES, UNKNOWN_POLL_WAIT = (
+    3,
+    0.2,
+)  # after a restart, let the backlog of answers arrive before a deadline fires
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 GONE_POLL = ("poll to stop not found", "poll has already been closed", "message with poll to stop not found")
 
@@ -39,6 +45,34 @@ GONE_POLL = ("poll to stop not found", "poll has already been closed", "message 
 def display_name(user: User) -> str:
     name = user.full_name.strip() or (f"@{user.username}" if user.username else str(user.id))
     return name[:40]
+
+
+class PollGate:
+    """Poll answers can overtake the sendPoll reply that tells the bot the poll's id.
+
+    While this process is sending a poll, an answer to a poll it doesn't know yet waits for the send (and the
+    mapping written after it) to finish instead of being dropped.
+    """
+
+    def __init__(self) -> None:
+        self._sending = 0
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._sending += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._sending -= 1
+                self._changed.notify_all()
+
+    async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bounded wait on a condition
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._sending == 0), timeout)
 
 
 class AdminCache:
@@ -499,6 +533,16 @@ async def poll_answer(update: Update, context: Context) -> None:
     if user is None:  # an anonymous voter on behalf of a chat: quiz polls here are never anonymous
         return
     svc = services(context)
+    if await svc.group.storage.poll_target(answer.poll_id) is None:
+        # Maybe the poll is still being sent here, or another worker has just sent it: look again shortly.
+        await svc.polls.settled()
+        for _ in range(UNKNOWN_POLL_RETRIES):
+            if await svc.group.storage.poll_target(answer.poll_id) is not None:
+                break
+            await asyncio.sleep(UNKNOWN_POLL_WAIT)
+        else:
+            log.debug("answer to unknown poll %s ignored", answer.poll_id)
+            return
     try:
         result = await svc.group.answer_poll(
             answer.poll_id, user_id=user.id, name=display_name(user), option_ids=list(answer.option_ids)

@@ -6,12 +6,13 @@ Every poll parameter is decided here, so a Bot API change to polls touches this 
 from __future__ import annotations
 
 import html
+import inspect
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import PollType
 
 from ..core.group import GroupMember, GroupRecord, GroupSession
@@ -24,6 +25,8 @@ from . import callbacks as cb
 from .render import LANGS_SHOWN, LETTERS, Rendered
 
 MIN_OPEN_PERIOD = 5  # telegram.constants.PollLimit.MIN_OPEN_PERIOD
+# Bot API 9.6 replaced correct_option_id with a list; PTB 22.8 warns on the old name. Use what this PTB offers.
+CORRECT_OPTION_IDS = "correct_option_ids" in inspect.signature(Bot.send_poll).parameters
 NAMES_SHOWN = 30  # lobby and podium list at most this many names; the rest are counted
 MEDALS = ("🥇", "🥈", "🥉")
 
@@ -103,7 +106,11 @@ class GroupRenderer:
                 "type": PollType.QUIZ,
                 "is_anonymous": False,
                 "allows_multiple_answers": False,
-                "correct_option_id": step.answer_shown,
+                **(
+                    {"correct_option_ids": [step.answer_shown]}
+                    if CORRECT_OPTION_IDS
+                    else {"correct_option_id": step.answer_shown}
+                ),
                 "explanation": step.question.explanation.get(lang),
                 "open_period": max(MIN_OPEN_PERIOD, math.ceil(step.session.rules.question_seconds)),
                 "hide_results_until_closes": True,
