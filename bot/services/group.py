@@ -41,6 +41,7 @@ from ..storage.base import FullStorage, ReviewUpdate
 
 Clock = Callable[[], float]
 LEADERBOARD_SIZE = 5
+TRANSITION_ATTEMPTS = 5
 MAX_GROUP_QUESTIONS = 20
 
 
@@ -263,83 +264,95 @@ class GroupService:
 
     # ---------------------------------------------------------------- moving the quiz on
 
-    async def _commit(self, before: GroupSession, after: GroupSession) -> bool:
-        return await self.storage.commit_group(after, expected_version=before.version)
+    async def _transition(
+        self, session_id: str, move: Callable[[GroupSession, float], GroupSession | None]
+    ) -> tuple[GroupSession, GroupSession] | None:
+        """Apply `move` to the stored session and commit it. `move` returns None when it does not apply (another
+        move got there first). A lost version race on a move that still applies (say, a message id noted at the
+        same moment) is retried on the fresh session."""
+        for _ in range(TRANSITION_ATTEMPTS):
+            session = await self.get(session_id)
+            if session is None:
+                return None
+            moved = move(session, self._clock())
+            if moved is None:
+                return None
+            if await self.storage.commit_group(moved, expected_version=session.version):
+                return session, moved
+        return None
 
     async def start_now(self, session_id: str) -> QuestionStep | None:
         """The starter or an admin starts early."""
-        session = await self.get(session_id)
-        if session is None or session.phase is not GroupPhase.LOBBY:
-            return None
-        moved = begin(session, now=self._clock())
-        return self._question(moved) if await self._commit(session, moved) else None
+        done = await self._transition(
+            session_id, lambda s, now: begin(s, now=now) if s.phase is GroupPhase.LOBBY else None
+        )
+        return self._question(done[1]) if done else None
 
     async def due(self, session_id: str) -> Step:
         """The session's deadline has come: do what is due, or nothing if another move got there first."""
         session = await self.get(session_id)
-        now = self._clock()
-        if session is None or session.deadline is None or now + 0.05 < session.deadline:
+        if session is None or session.deadline is None or self._clock() + 0.05 < session.deadline:
             return None
         if session.phase is GroupPhase.LOBBY:
-            if await self.storage.count_members(session.id) == 0:
-                stopped = stop(session, now=now)
-                return NobodyJoined(session=stopped) if await self._commit(session, stopped) else None
-            moved = begin(session, now=now)
-            return self._question(moved) if await self._commit(session, moved) else None
+            nobody = await self.storage.count_members(session.id) == 0
+
+            def leave_lobby(s: GroupSession, now: float) -> GroupSession | None:
+                if s.phase is not GroupPhase.LOBBY:
+                    return None
+                return stop(s, now=now) if nobody else begin(s, now=now)
+
+            done = await self._transition(session_id, leave_lobby)
+            if done is None:
+                return None
+            return NobodyJoined(session=done[1]) if nobody else self._question(done[1])
         if session.phase is GroupPhase.ASKING:
-            return await self._reveal(session, now)
+            return await self.close_question(session_id, position=session.position)
         if session.phase is GroupPhase.REVEALING:
-            moved = advance(session, now=now)
-            return self._question(moved) if await self._commit(session, moved) else None
+            return await self.due_now(session_id)
         return None
 
     async def due_now(self, session_id: str) -> Step:
-        """/skip during a reveal pause: the next question now."""
-        session = await self.get(session_id)
-        if session is None or session.phase is not GroupPhase.REVEALING:
-            return None
-        moved = advance(session, now=self._clock())
-        return self._question(moved) if await self._commit(session, moved) else None
+        """The reveal pause is over (or /skip during it): the next question."""
+        done = await self._transition(
+            session_id, lambda s, now: advance(s, now=now) if s.phase is GroupPhase.REVEALING else None
+        )
+        return self._question(done[1]) if done else None
 
     async def close_question(self, session_id: str, *, position: int) -> RevealStep | None:
-        """Reveal early (everyone answered, or /skip), if that question is still open."""
-        session = await self.get(session_id)
-        if session is None or session.phase is not GroupPhase.ASKING or session.position != position:
-            return None
-        return await self._reveal(session, self._clock())
+        """Reveal question `position` (its deadline, everyone answered, or /skip), if it is still open."""
+        answered = await self.storage.count_answers(session_id, position)
 
-    async def _reveal(self, session: GroupSession, now: float) -> RevealStep | None:
-        answered = await self.storage.count_answers(session.id, session.position)
-        moved = reveal(session, answered=answered, now=now)
-        if not await self._commit(session, moved):
+        def close(s: GroupSession, now: float) -> GroupSession | None:
+            if s.phase is not GroupPhase.ASKING or s.position != position:
+                return None
+            return reveal(s, answered=answered, now=now)
+
+        done = await self._transition(session_id, close)
+        if done is None:
             return None
-        tallies = {t.position: t for t in await self.storage.question_tallies(session.id)}
-        tally = tallies.get(session.position)
-        question = self.bank.get(session.current.question_id)
+        before, moved = done
+        tally = next((t for t in await self.storage.question_tallies(before.id) if t.position == position), None)
+        question = self.bank.get(before.current.question_id)
         assert question is not None
         return RevealStep(
             session=moved,
             question=question,
-            position=session.position,
-            order=session.current.order,
+            position=position,
+            order=before.current.order,
             answered=tally.answered if tally else 0,
             correct=tally.correct if tally else 0,
-            leaderboard=tuple(await self.storage.leaderboard(session.id, limit=LEADERBOARD_SIZE)),
+            leaderboard=tuple(await self.storage.leaderboard(before.id, limit=LEADERBOARD_SIZE)),
         )
 
     async def resume(self, session_id: str) -> QuestionStep | None:
-        session = await self.get(session_id)
-        if session is None or session.phase is not GroupPhase.PAUSED:
-            return None
-        moved = resume(session, now=self._clock())
-        return self._question(moved) if await self._commit(session, moved) else None
+        done = await self._transition(
+            session_id, lambda s, now: resume(s, now=now) if s.phase is GroupPhase.PAUSED else None
+        )
+        return self._question(done[1]) if done else None
 
     async def stop(self, session_id: str) -> GroupSession | None:
-        session = await self.get(session_id)
-        if session is None or not session.is_active:
-            return None
-        stopped = stop(session, now=self._clock())
-        return stopped if await self._commit(session, stopped) else None
+        done = await self._transition(session_id, lambda s, now: stop(s, now=now) if s.is_active else None)
+        return done[1] if done else None
 
     async def podium(self, session: GroupSession) -> Podium:
         return Podium(
