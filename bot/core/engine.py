@@ -38,6 +38,7 @@ class QuizMode(StrEnum):
     QUICK = "quick"
     TOPIC = "topic"
     REVIEW = "review"
+    DRILL = "drill"  # fixed questions chosen by a teacher
 
 
 class Confidence(StrEnum):
@@ -191,7 +192,7 @@ def start_quiz(
 ) -> QuizSession | None:
     """A new session with up to `spec.count` questions, or None when nothing matches."""
     topics = [spec.topic] if spec.topic else None
-    if spec.mode is QuizMode.REVIEW:
+    if spec.mode in (QuizMode.REVIEW, QuizMode.DRILL):
         questions = bank.select(rng, count=spec.count, first=first, topics=[])
     else:
         questions = bank.select(rng, count=spec.count, topics=topics, difficulty=spec.difficulty, first=first)

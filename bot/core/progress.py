@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from .engine import AnswerRecord, Confidence
 
@@ -68,7 +69,17 @@ class Calibration:
         return next((lv for lv in self.levels if lv.confidence is confidence), None)
 
 
-def calibration(records: Iterable[AnswerRecord]) -> Calibration:
+class Rated(Protocol):
+    """An answer with a stated confidence: private, group or drill answers alike."""
+
+    @property
+    def confidence(self) -> Confidence | None: ...
+
+    @property
+    def correct(self) -> bool: ...
+
+
+def calibration(records: Iterable[Rated]) -> Calibration:
     """Group rated answers by stated confidence."""
     tallies: dict[Confidence, Tally] = {}
     for record in records:

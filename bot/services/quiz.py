@@ -88,6 +88,26 @@ class QuizService:
         await self.storage.commit(session, expected_version=None)
         return self._question_view(session)
 
+    async def start_fixed(
+        self, user_id: UserId, question_ids: list[str], *, ask_confidence: bool
+    ) -> QuestionView | None:
+        """A quiz over exactly these questions, in this order (a self-paced drill round or a re-test)."""
+        spec = QuizSpec(mode=QuizMode.DRILL, count=len(question_ids), ask_confidence=ask_confidence)
+        session = start_quiz(
+            self.bank,
+            spec,
+            session_id=self._session_ids(),
+            user_id=user_id,
+            rng=self._rng,
+            now=self._clock(),
+            first=question_ids,
+        )
+        if session is None:
+            return None
+        await self.cancel(user_id)
+        await self.storage.commit(session, expected_version=None)
+        return self._question_view(session)
+
     async def current(self, user_id: UserId) -> QuestionView | RevealView | None:
         """The unfinished quiz's current step, to resume it."""
         session = await self.storage.active_session(user_id)

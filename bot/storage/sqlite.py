@@ -10,6 +10,16 @@ from typing import Any
 
 import aiosqlite
 
+from ..core.drill import (
+    Drill,
+    DrillAnswer,
+    DrillId,
+    DrillPhase,
+    DrillRound,
+    DrillStudent,
+    drill_from_dict,
+    drill_to_dict,
+)
 from ..core.engine import (
     ACTIVE_PHASES,
     AnswerRecord,
@@ -119,6 +129,39 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX answers_session ON answers (session_id, position);
     """,
+    # 3: classroom drills. A student's answers stay in the answers table; drill_sessions says which session
+    # (the class's shared live round, or the student's own self-paced quiz) holds their answers for each round.
+    """
+    CREATE TABLE drills (
+        id TEXT PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        teacher_id INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        deadline REAL,
+        retest_at REAL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX drills_teacher ON drills (teacher_id);
+    CREATE TABLE drill_students (
+        drill_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        nickname TEXT,
+        joined_at REAL NOT NULL,
+        message_id INTEGER,
+        PRIMARY KEY (drill_id, user_id),
+        UNIQUE (drill_id, nickname)
+    );
+    CREATE INDEX drill_students_user ON drill_students (user_id);
+    CREATE TABLE drill_sessions (
+        drill_id TEXT NOT NULL,
+        round TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        PRIMARY KEY (drill_id, round, user_id)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _ACTIVE = tuple(p.value for p in ACTIVE_PHASES)
@@ -129,6 +172,9 @@ FORGET_USER_ROWS = (
     ("review_items", "user_id"),
     ("quiz_sessions", "user_id"),
     ("group_members", "user_id"),
+    ("drill_students", "user_id"),
+    ("drill_sessions", "user_id"),
+    ("drills", "teacher_id"),
     ("users", "id"),
 )
 
@@ -548,6 +594,174 @@ class SQLiteStorage:
             )
         return total, records
 
+    # ---------------------------------------------------------------- drills
+
+    async def create_drill(self, drill: Drill) -> bool:
+        """Store a new drill; False when its code is taken (draw another)."""
+        async with self._transaction() as tx:
+            cursor = await self._db.execute(
+                "INSERT INTO drills (id, code, teacher_id, phase, version, deadline, retest_at, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    drill.id,
+                    drill.code,
+                    drill.teacher_id,
+                    drill.phase.value,
+                    drill.version,
+                    drill.deadline,
+                    drill.retest_at,
+                    _json(drill_to_dict(drill)),
+                    drill.created_at,
+                ),
+            )
+            if cursor.rowcount != 1:
+                tx.rollback()
+                return False
+        return True
+
+    async def commit_drill(self, drill: Drill, *, expected_version: int) -> bool:
+        async with self._transaction():
+            cursor = await self._db.execute(
+                "UPDATE drills SET phase = ?, version = ?, deadline = ?, retest_at = ?, state = ? "
+                "WHERE id = ? AND version = ?",
+                (
+                    drill.phase.value,
+                    drill.version,
+                    drill.deadline,
+                    drill.retest_at,
+                    _json(drill_to_dict(drill)),
+                    drill.id,
+                    expected_version,
+                ),
+            )
+        return cursor.rowcount == 1
+
+    async def _drills(self, where: str, params: tuple[Any, ...]) -> list[Drill]:
+        async with self._db.execute(f"SELECT state FROM drills WHERE {where}", params) as cursor:
+            rows = await cursor.fetchall()
+        return [drill_from_dict(json.loads(row[0])) for row in rows]
+
+    async def get_drill(self, drill_id: DrillId) -> Drill | None:
+        found = await self._drills("id = ?", (drill_id,))
+        return found[0] if found else None
+
+    async def drill_by_code(self, code: str) -> Drill | None:
+        found = await self._drills("code = ?", (code,))
+        return found[0] if found else None
+
+    async def teacher_drills(self, teacher_id: int) -> list[Drill]:
+        return await self._drills("teacher_id = ? ORDER BY created_at DESC", (teacher_id,))
+
+    async def timed_drills(self) -> list[Drill]:
+        """Drills with something due later: an open deadline or a re-test not yet sent."""
+        return await self._drills(
+            "(deadline IS NOT NULL AND phase != ?) OR (retest_at IS NOT NULL) ORDER BY created_at",
+            (DrillPhase.CLOSED.value,),
+        )
+
+    async def add_student(self, drill_id: DrillId, user_id: int, now: float, *, limit: int) -> str:
+        """'joined', 'already' or 'full': the count and the insert happen in one transaction."""
+        async with self._transaction():
+            async with self._db.execute(
+                "SELECT count(*), sum(user_id = ?) FROM drill_students WHERE drill_id = ?", (user_id, drill_id)
+            ) as cursor:
+                count, mine = await cursor.fetchone()
+            if mine:
+                return "already"
+            if count >= limit:
+                return "full"
+            await self._db.execute(
+                "INSERT INTO drill_students (drill_id, user_id, joined_at) VALUES (?, ?, ?)", (drill_id, user_id, now)
+            )
+        return "joined"
+
+    async def set_nickname(self, drill_id: DrillId, user_id: int, nickname: str) -> str:
+        """Give the student a nickname unique in the drill (a number is added to a taken one); returns it."""
+        async with self._transaction():
+            async with self._db.execute(
+                "SELECT nickname FROM drill_students WHERE drill_id = ? AND user_id != ? AND nickname IS NOT NULL",
+                (drill_id, user_id),
+            ) as cursor:
+                taken = {row[0].casefold() for row in await cursor.fetchall()}
+            chosen, number = nickname, 2
+            while chosen.casefold() in taken:
+                chosen, number = f"{nickname} {number}", number + 1
+            await self._db.execute(
+                "UPDATE drill_students SET nickname = ? WHERE drill_id = ? AND user_id = ?", (chosen, drill_id, user_id)
+            )
+        return chosen
+
+    async def set_student_message(self, drill_id: DrillId, user_id: int, message_id: int | None) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                "UPDATE drill_students SET message_id = ? WHERE drill_id = ? AND user_id = ?",
+                (message_id, drill_id, user_id),
+            )
+
+    async def _students(self, where: str, params: tuple[Any, ...]) -> list[DrillStudent]:
+        async with self._db.execute(
+            f"SELECT drill_id, user_id, nickname, joined_at, message_id FROM drill_students WHERE {where}", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DrillStudent(drill_id=DrillId(r[0]), user_id=r[1], nickname=r[2], joined_at=r[3], message_id=r[4])
+            for r in rows
+        ]
+
+    async def student(self, drill_id: DrillId, user_id: int) -> DrillStudent | None:
+        found = await self._students("drill_id = ? AND user_id = ?", (drill_id, user_id))
+        return found[0] if found else None
+
+    async def students(self, drill_id: DrillId) -> list[DrillStudent]:
+        return await self._students("drill_id = ? ORDER BY joined_at", (drill_id,))
+
+    async def awaiting_nickname(self, user_id: int) -> DrillStudent | None:
+        found = await self._students("user_id = ? AND nickname IS NULL ORDER BY joined_at DESC LIMIT 1", (user_id,))
+        return found[0] if found else None
+
+    async def link_session(self, drill_id: DrillId, round_: DrillRound, user_id: int, session_id: str) -> None:
+        async with self._transaction():
+            await self._db.execute(
+                "INSERT INTO drill_sessions (drill_id, round, user_id, session_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (drill_id, round, user_id) DO UPDATE SET session_id = excluded.session_id",
+                (drill_id, round_.value, user_id, session_id),
+            )
+
+    async def drill_session(self, drill_id: DrillId, round_: DrillRound, user_id: int) -> str | None:
+        async with self._db.execute(
+            "SELECT session_id FROM drill_sessions WHERE drill_id = ? AND round = ? AND user_id = ?",
+            (drill_id, round_.value, user_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]:
+        """Every answer of the drill's students, in every round, with their nicknames."""
+        async with self._db.execute(
+            "SELECT ds.round, coalesce(st.nickname, ''), a.user_id, a.position, a.question_id, a.chosen, a.correct, "
+            "a.confidence, a.elapsed_ms, a.answered_at FROM drill_sessions ds "
+            "JOIN answers a ON a.session_id = ds.session_id AND a.user_id = ds.user_id "
+            "JOIN drill_students st ON st.drill_id = ds.drill_id AND st.user_id = ds.user_id "
+            "WHERE ds.drill_id = ? ORDER BY ds.round, st.nickname, a.position",
+            (drill_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            DrillAnswer(
+                round=DrillRound(r[0]),
+                nickname=r[1],
+                user_id=r[2],
+                position=r[3],
+                question_id=r[4],
+                chosen=r[5],
+                correct=bool(r[6]),
+                confidence=Confidence(r[7]) if r[7] else None,
+                elapsed_ms=r[8],
+                answered_at=r[9],
+            )
+            for r in rows
+        ]
+
 
 class _Transaction:
     """`BEGIN IMMEDIATE` ... `COMMIT` under the write lock; rolls back on error or when asked to."""
@@ -574,6 +788,10 @@ class _Transaction:
             await self._db.execute("ROLLBACK" if exc_type is not None or self._rollback else "COMMIT")
         finally:
             self._lock.release()
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _statements(script: str) -> list[str]:

@@ -7,7 +7,9 @@ from telegram import BotCommand
 from ..core.lang import Lang
 from ..i18n import Translator
 
-PRIVATE_COMMANDS = ("start", "quiz", "topics", "review", "stats", "lang", "help", "cancel", "forget")
+PRIVATE_COMMANDS = (
+    "start", "quiz", "topics", "review", "stats", "lang", "help", "cancel", "forget", "drill", "join", "report",
+)
 
 
 def command_menu(t: Translator, lang: Lang) -> list[BotCommand]:

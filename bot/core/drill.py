@@ -1,0 +1,300 @@
+"""Classroom drills: a teacher's set of questions that a class joins with a code.
+
+A drill runs in rounds: `main`, or `pre` then `post` for a pre-test/post-test pair, and later `retest` for the
+delayed re-test. A live round is paced by the teacher (one question at a time for everybody); a self-paced round is
+a private quiz per student over the drill's questions, open until a deadline.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, NewType
+
+from .engine import Confidence, QuizItem, shuffled_order
+from .model import QuestionBank, QuestionId
+
+DrillId = NewType("DrillId", str)
+
+# No 0/O, 1/I/L: a code read off a projector must not be misread.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8  # 31^8 ~ 8.5e11 codes: unguessable at a few guesses a minute
+DAY = 86_400.0
+
+
+def new_code(rng: random.Random | None = None) -> str:
+    """A fresh join code (cryptographically random unless a seeded rng is given, for tests)."""
+    pick = rng.choice if rng is not None else secrets.choice
+    return "".join(pick(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(text: str) -> str | None:
+    """A code as typed (any case, spaces or dashes) in canonical form, or None when it can't be one."""
+    code = "".join(ch for ch in text.upper() if ch not in " -_")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+class DrillMode(StrEnum):
+    LIVE = "live"  # teacher-paced
+    SELF_PACED = "self"  # homework: open until a deadline
+
+
+class DrillPhase(StrEnum):
+    WAITING = "waiting"  # a live round not started yet (students join)
+    ASKING = "asking"  # a live round's current question is open
+    REVEALED = "revealed"  # a live round's current question is revealed
+    OPEN = "open"  # a self-paced round is open
+    BETWEEN = "between"  # a pre-test is done; the post-test waits for the teacher
+    CLOSED = "closed"
+
+
+class DrillRound(StrEnum):
+    MAIN = "main"
+    PRE = "pre"
+    POST = "post"
+    RETEST = "retest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrillSpec:
+    """What the teacher chose."""
+
+    topics: tuple[str, ...] = ()  # empty: every topic
+    count: int = 10
+    seconds: int | None = None  # per question in a live drill; None: the teacher reveals
+    mode: DrillMode = DrillMode.LIVE
+    pair: bool = False  # a pre-test/post-test pair
+    open_days: int = 7  # a self-paced round stays open this long
+    retest_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drill:
+    """A drill and where it stands."""
+
+    id: DrillId
+    code: str
+    teacher_id: int
+    spec: DrillSpec
+    items: tuple[QuizItem, ...]
+    phase: DrillPhase
+    round: DrillRound
+    position: int = -1  # the live round's current question; -1 before the first
+    deadline: float | None = None  # live: when the open question closes; self-paced: when the round closes
+    created_at: float = 0.0
+    closed_at: float | None = None
+    retest_at: float | None = None
+    retest_sent: bool = False
+    control_message_id: int | None = None
+    version: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def is_open(self) -> bool:
+        return self.phase is not DrillPhase.CLOSED
+
+    @property
+    def round_key(self) -> str:
+        """The answers' session id for a live round: shared by the class, unique per question and student."""
+        return f"{self.id}.{self.round.value}"
+
+    @property
+    def first_round(self) -> DrillRound:
+        return DrillRound.PRE if self.spec.pair else DrillRound.MAIN
+
+    def bump(self, **changes: Any) -> Drill:
+        return replace(self, version=self.version + 1, **changes)
+
+
+class DrillRejection(StrEnum):
+    NOT_FOUND = "not_found"  # no drill with that code
+    CLOSED = "closed"
+    EXPIRED = "expired"  # a self-paced round past its deadline
+    FULL = "full"
+    ALREADY_JOINED = "already_joined"
+    NOT_TEACHER = "not_teacher"
+    TOO_MANY_GUESSES = "too_many_guesses"
+    NOT_NOW = "not_now"  # the move does not fit the drill's phase
+
+
+class DrillRefused(Exception):
+    def __init__(self, reason: DrillRejection) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def create_drill(
+    bank: QuestionBank,
+    spec: DrillSpec,
+    *,
+    drill_id: DrillId,
+    code: str,
+    teacher_id: int,
+    rng: random.Random,
+    now: float,
+) -> Drill | None:
+    """A new drill in its first round, or None when no question matches the chosen topics."""
+    questions = bank.select(rng, count=spec.count, topics=list(spec.topics) or None)
+    if not questions:
+        return None
+    items = tuple(QuizItem(question_id=q.id, order=shuffled_order(q, rng)) for q in questions)
+    first = DrillRound.PRE if spec.pair else DrillRound.MAIN
+    if spec.mode is DrillMode.LIVE:
+        return Drill(
+            id=drill_id,
+            code=code,
+            teacher_id=teacher_id,
+            spec=spec,
+            items=items,
+            phase=DrillPhase.WAITING,
+            round=first,
+            created_at=now,
+        )
+    return Drill(
+        id=drill_id,
+        code=code,
+        teacher_id=teacher_id,
+        spec=spec,
+        items=items,
+        phase=DrillPhase.OPEN,
+        round=first,
+        deadline=now + spec.open_days * DAY,
+        created_at=now,
+    )
+
+
+def live_next(drill: Drill, *, now: float) -> Drill:
+    """The teacher moves the class to the next question (or the first)."""
+    if drill.spec.mode is not DrillMode.LIVE or drill.phase not in (DrillPhase.WAITING, DrillPhase.REVEALED):
+        raise DrillRefused(DrillRejection.NOT_NOW)
+    if drill.position + 1 >= drill.total:
+        raise DrillRefused(DrillRejection.NOT_NOW)
+    deadline = now + drill.spec.seconds if drill.spec.seconds else None
+    return drill.bump(phase=DrillPhase.ASKING, position=drill.position + 1, deadline=deadline)
+
+
+def live_reveal(drill: Drill) -> Drill:
+    """The teacher (or the timer) reveals the open question."""
+    if drill.phase is not DrillPhase.ASKING:
+        raise DrillRefused(DrillRejection.NOT_NOW)
+    return drill.bump(phase=DrillPhase.REVEALED, deadline=None)
+
+
+def finish_round(drill: Drill, *, now: float) -> Drill:
+    """The current round is over: a pre-test waits for its post-test; anything else closes the drill."""
+    if drill.phase is DrillPhase.CLOSED or drill.phase is DrillPhase.BETWEEN:
+        raise DrillRefused(DrillRejection.NOT_NOW)
+    if drill.round is DrillRound.PRE:
+        return drill.bump(phase=DrillPhase.BETWEEN, deadline=None, position=-1)
+    return close(drill, now=now)
+
+
+def start_post(drill: Drill, *, now: float) -> Drill:
+    """After the lesson: the post-test, over the same questions."""
+    if drill.phase is not DrillPhase.BETWEEN:
+        raise DrillRefused(DrillRejection.NOT_NOW)
+    if drill.spec.mode is DrillMode.LIVE:
+        return drill.bump(phase=DrillPhase.WAITING, round=DrillRound.POST, position=-1, deadline=None)
+    return drill.bump(
+        phase=DrillPhase.OPEN, round=DrillRound.POST, deadline=now + drill.spec.open_days * DAY, position=-1
+    )
+
+
+def close(drill: Drill, *, now: float) -> Drill:
+    """Close the drill now; a chosen re-test is scheduled from this moment."""
+    if drill.phase is DrillPhase.CLOSED:
+        raise DrillRefused(DrillRejection.CLOSED)
+    retest_at = now + drill.spec.retest_days * DAY if drill.spec.retest_days else None
+    return drill.bump(phase=DrillPhase.CLOSED, deadline=None, closed_at=now, retest_at=retest_at)
+
+
+def drill_to_dict(drill: Drill) -> dict[str, Any]:
+    spec = drill.spec
+    return {
+        "id": drill.id,
+        "code": drill.code,
+        "teacher_id": drill.teacher_id,
+        "spec": {
+            "topics": list(spec.topics),
+            "count": spec.count,
+            "seconds": spec.seconds,
+            "mode": spec.mode.value,
+            "pair": spec.pair,
+            "open_days": spec.open_days,
+            "retest_days": spec.retest_days,
+        },
+        "items": [{"q": i.question_id, "o": list(i.order)} for i in drill.items],
+        "phase": drill.phase.value,
+        "round": drill.round.value,
+        "position": drill.position,
+        "deadline": drill.deadline,
+        "created_at": drill.created_at,
+        "closed_at": drill.closed_at,
+        "retest_at": drill.retest_at,
+        "retest_sent": drill.retest_sent,
+        "control_message_id": drill.control_message_id,
+        "version": drill.version,
+    }
+
+
+def drill_from_dict(data: dict[str, Any]) -> Drill:
+    spec = data["spec"]
+    return Drill(
+        id=DrillId(data["id"]),
+        code=data["code"],
+        teacher_id=data["teacher_id"],
+        spec=DrillSpec(
+            topics=tuple(spec["topics"]),
+            count=spec["count"],
+            seconds=spec["seconds"],
+            mode=DrillMode(spec["mode"]),
+            pair=spec["pair"],
+            open_days=spec["open_days"],
+            retest_days=spec["retest_days"],
+        ),
+        items=tuple(QuizItem(question_id=QuestionId(i["q"]), order=tuple(i["o"])) for i in data["items"]),
+        phase=DrillPhase(data["phase"]),
+        round=DrillRound(data["round"]),
+        position=data["position"],
+        deadline=data["deadline"],
+        created_at=data["created_at"],
+        closed_at=data["closed_at"],
+        retest_at=data["retest_at"],
+        retest_sent=data["retest_sent"],
+        control_message_id=data["control_message_id"],
+        version=data["version"],
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrillStudent:
+    """A student in a drill, known to the teacher by nickname only."""
+
+    drill_id: DrillId
+    user_id: int
+    nickname: str | None  # None until they have chosen one
+    joined_at: float
+    message_id: int | None = None  # the live question message in their chat, to reveal it later
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DrillAnswer:
+    """One student's answer to one question in one round, as the report reads it."""
+
+    round: DrillRound
+    nickname: str
+    user_id: int
+    position: int
+    question_id: str
+    chosen: int
+    correct: bool
+    confidence: Confidence | None
+    elapsed_ms: int
+    answered_at: float
