@@ -44,6 +44,7 @@ class Settings:
     group_question_seconds: float = 20.0
     group_reveal_seconds: float = 6.0
     group_min_cycle_seconds: float = 10.0
+    drill_max_students: int = 200
 
     def __repr__(self) -> str:
         return (
@@ -52,7 +53,7 @@ class Settings:
             f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
             f"quiz_length={self.quiz_length}, group_lobby_seconds={self.group_lobby_seconds}, "
             f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
-            f"group_min_cycle_seconds={self.group_min_cycle_seconds})"
+            f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students})"
         )
 
     def require_token(self) -> str:
@@ -84,6 +85,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     length = get("QUIZ_LENGTH") or "5"
     if not length.isdigit() or not 1 <= int(length) <= 50:
         raise ConfigError(f"QUIZ_LENGTH must be a whole number from 1 to 50, not {length!r}")
+    students = get("DRILL_MAX_STUDENTS") or "200"
+    if not students.isdigit() or not 1 <= int(students) <= 10_000:
+        raise ConfigError(f"DRILL_MAX_STUDENTS must be a whole number from 1 to 10000, not {students!r}")
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
@@ -113,6 +117,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
         group_reveal_seconds=seconds("GROUP_REVEAL_SECONDS", 6.0, 0.0, 600.0),
         # Lower only where nothing real is flooded (tests); the default keeps a group under 20 requests a minute.
         group_min_cycle_seconds=seconds("GROUP_MIN_CYCLE_SECONDS", 10.0, 0.0, 600.0),
+        drill_max_students=int(students),
     )
 
 

@@ -10,6 +10,8 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ..core.drill import DrillRound
+from ..core.drill_report import DrillReport
 from ..core.lang import Lang
 from ..core.model import Question, QuestionBank
 from ..core.progress import Calibration, Summary
@@ -180,3 +182,76 @@ class Presenter:
             self.m.escape(self.t("stats.review", lang, queued=len(progress.review_items), due=progress.review_due))
         )
         return "\n".join(lines)
+
+
+MISSED_SHOWN = 5
+
+
+def report_summary(report: DrillReport, bank: QuestionBank, t: Translator, lang: Lang, markup: Markup = PLAIN) -> str:
+    """The teacher's report in words: participants, rounds, most missed with why, calibration, gain, retention."""
+    m = markup
+    lines = [m.bold(m.escape(t("report.title", lang, code=report.drill.code))), ""]
+    lines.append(m.escape(t("report.participants", lang, students=report.students)))
+    if not report.rounds:
+        lines.append(m.escape(t("report.empty", lang)))
+        return "\n".join(lines)
+    for round_, result in report.rounds.items():
+        lines.append(
+            m.escape(
+                t(
+                    "report.round_line",
+                    lang,
+                    round=t(f"drill.round.{round_.value}", lang),
+                    participants=result.participants,
+                    average=percent(result.average_score),
+                )
+            )
+        )
+    gain = report.gain()
+    if gain is not None:
+        pre, post = report.rounds[DrillRound.PRE], report.rounds[DrillRound.POST]
+        lines.append(
+            m.escape(
+                t(
+                    "report.gain",
+                    lang,
+                    before=percent(pre.accuracy),
+                    after=percent(post.accuracy),
+                    gain=f"{gain[0] * 100:+.0f}",
+                )
+            )
+        )
+    retention = report.retention()
+    if retention is not None:
+        lines.append(m.escape(t("report.retention", lang, before=percent(retention[0]), after=percent(retention[1]))))
+    if report.calibration.rated:
+        lines.append(
+            m.escape(
+                t(
+                    "report.calibration",
+                    lang,
+                    expected=percent(report.calibration.expected),
+                    actual=percent(report.calibration.actual),
+                )
+            )
+        )
+    missed = report.most_missed()[:MISSED_SHOWN]
+    if missed:
+        lines += ["", m.bold(m.escape(t("report.missed_title", lang)))]
+        for result in missed:
+            question = bank.get(result.question_id)
+            prompt = question.prompt.get(lang) if question else result.question_id
+            lines.append(
+                m.escape(
+                    t(
+                        "report.missed_line",
+                        lang,
+                        number=result.position + 1,
+                        percent=percent(result.accuracy),
+                        prompt=prompt,
+                    )
+                )
+            )
+            if question is not None:
+                lines.append(m.escape(f"   💡 {question.explanation.get(lang)}"))
+    return "\n".join(lines)

@@ -40,12 +40,14 @@ from ..core.model import QuestionBank
 from ..i18n import translator
 from ..logs import redact
 from ..services import QuizService, open_bank
+from ..services.drill import DrillService
 from ..services.group import GroupService
 from ..storage import Storage, StorageError, open_storage
-from . import group, private
-from .callbacks import GROUP_PATTERN
+from . import drill, group, private
+from .callbacks import DRILL_PATTERN, GROUP_PATTERN
 from .commands import command_menu, group_command_menu
 from .context import SERVICES_KEY, BotServices, Context, services
+from .drill_render import DrillRenderer
 from .group_render import GroupRenderer
 from .render import Renderer
 
@@ -100,6 +102,9 @@ def register_handlers(application: Application) -> None:
         "lang": private.lang_command,
         "cancel": private.cancel_command,
         "forget": private.forget_command,
+        "drill": drill.drill_command,
+        "join": drill.join_command,
+        "report": drill.report_command,
     }
     for name, callback in private_commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private_chat))
@@ -117,6 +122,7 @@ def register_handlers(application: Application) -> None:
         application.add_handler(CommandHandler(name, callback, filters=groups))
     # Group buttons by their first letter; every other press (forged ones too) goes to the private handler.
     application.add_handler(CallbackQueryHandler(group.group_button, pattern=GROUP_PATTERN))
+    application.add_handler(CallbackQueryHandler(drill.button, pattern=DRILL_PATTERN))
     application.add_handler(CallbackQueryHandler(private.button))
     application.add_handler(PollAnswerHandler(group.poll_answer))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group.group_migrated))
@@ -182,11 +188,21 @@ class BotRuntime:
                 reveal_seconds=settings.group_reveal_seconds,
                 min_cycle_seconds=settings.group_min_cycle_seconds,
             )
+            quiz = QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng)
             svc = BotServices(
-                quiz=QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng),
+                quiz=quiz,
                 group=GroupService(self.bank, self.storage, rules=rules, clock=self.clock, rng=self.rng),
+                drill=DrillService(
+                    self.bank,
+                    self.storage,
+                    quiz,
+                    max_students=settings.drill_max_students,
+                    clock=self.clock,
+                    rng=self.rng,
+                ),
                 render=Renderer(t, self.bank),
                 group_render=GroupRenderer(t, self.bank),
+                drill_render=DrillRenderer(t, self.bank),
                 admins=group.AdminCache(),
                 polls=group.PollGate(),
                 t=t,
@@ -198,6 +214,7 @@ class BotRuntime:
             await self._register_commands()
             await self.application.start()
             await group.restore_timers(self.application, svc)
+            await drill.restore_drill_timers(self.application, svc)
             assert self.application.updater is not None
             await self.application.updater.start_polling(
                 poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES

@@ -31,6 +31,11 @@ class Kind(StrEnum):
     GROUP_ANSWER = "g"  # g:<group session>:<position>:<shown option>
     RESUME = "r"  # r:<group session>
     GROUP_LANG = "y"  # y:<language>
+    WIZARD = "w"  # w:<drill set-up so far>: the whole draft rides in the button, so no state is kept
+    TEACHER = "D"  # D:<drill>:<s|n|v|f|p|c|r>: start, next, reveal, finish round, post-test, close, report
+    LIVE_CHOICE = "e"  # e:<drill>:<round>:<position>:<shown option>
+    LIVE_RATING = "h"  # h:<drill>:<round>:<position>:<shown option>:<g|p|s|x>
+    SELF_START = "s"  # s:<drill>:<round>: a student starts a self-paced round
 
 
 class MenuItem(StrEnum):
@@ -57,10 +62,39 @@ _PATTERNS = {
     Kind.GROUP_ANSWER: re.compile(rf"^g:({_SESSION}):(\d{{1,3}}):(\d{{1,2}})$"),
     Kind.RESUME: re.compile(rf"^r:({_SESSION})$"),
     Kind.GROUP_LANG: re.compile(r"^y:(zh-Hant|zh-Hans|en)$"),
+    Kind.WIZARD: re.compile(r"^w:([0-9a-f]{1,4})\.(\d{1,2})\.(\d{1,3})\.([ls])\.(\d{1,2})\.([01])\.(\d{1,2})\.(\d)$"),
+    Kind.TEACHER: re.compile(rf"^D:({_SESSION}):([snvfpcr])$"),
+    Kind.LIVE_CHOICE: re.compile(rf"^e:({_SESSION}):([mpor]):(\d{{1,2}}):(\d{{1,2}})$"),
+    Kind.LIVE_RATING: re.compile(rf"^h:({_SESSION}):([mpor]):(\d{{1,2}}):(\d{{1,2}}):([gpsx])$"),
+    Kind.SELF_START: re.compile(rf"^s:({_SESSION}):([mpor])$"),
 }
 GROUP_KINDS = frozenset({Kind.JOIN, Kind.BEGIN, Kind.GROUP_ANSWER, Kind.RESUME, Kind.GROUP_LANG})
 # Handler routing by first letter: group buttons go to the group module, everything else to the private one.
 GROUP_PATTERN = re.compile(r"^[jbgry]:")
+DRILL_PATTERN = re.compile(r"^[wDehs]:")
+# Rounds by one letter: main, pre, post (o), re-test.
+ROUND_LETTERS = {"m": "main", "p": "pre", "o": "post", "r": "retest"}
+LETTER_OF_ROUND = {name: letter for letter, name in ROUND_LETTERS.items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WizardState:
+    """A drill being set up: topics as a bit mask over the bank's topics (0: all), then the choices so far."""
+
+    topics: int = 0
+    count: int = 10
+    seconds: int = 0  # 0: untimed
+    mode: str = "l"  # l: live, s: self-paced
+    days: int = 7
+    pair: bool = False
+    retest: int = 0  # days; 0: none
+    step: int = 1
+
+    def encode(self) -> str:
+        return _checked(
+            f"w:{self.topics:x}.{self.count}.{self.seconds}.{self.mode}.{self.days}.{int(self.pair)}."
+            f"{self.retest}.{self.step}"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +106,8 @@ class Action:
     position: int = 0
     option: int = 0
     confidence: Confidence | None = None
-    value: str = ""  # menu item, topic id, language or yes/no
+    value: str = ""  # menu item, topic id, language, yes/no, teacher action or round letter
+    wizard: WizardState | None = None
 
 
 def _checked(data: str) -> str:
@@ -129,6 +164,22 @@ def group_language(lang: Lang) -> str:
     return _checked(f"y:{lang.value}")
 
 
+def teacher(drill_id: str, action: str) -> str:
+    return _checked(f"D:{drill_id}:{action}")
+
+
+def live_choice(drill_id: str, round_letter: str, position: int, shown: int) -> str:
+    return _checked(f"e:{drill_id}:{round_letter}:{position}:{shown}")
+
+
+def live_rating(drill_id: str, round_letter: str, position: int, shown: int, level: Confidence | None) -> str:
+    return _checked(f"h:{drill_id}:{round_letter}:{position}:{shown}:{_CODE_OF[level]}")
+
+
+def self_start(drill_id: str, round_letter: str) -> str:
+    return _checked(f"s:{drill_id}:{round_letter}")
+
+
 def parse(data: object) -> Action | None:
     """The action a button's data stands for, or None when it is not one this bot made."""
     if not isinstance(data, str) or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES or len(data) < 3:
@@ -145,6 +196,34 @@ def parse(data: object) -> Action | None:
         return Action(kind=kind, session_id=groups[0], position=int(groups[1]), option=int(groups[2]))
     if kind in (Kind.JOIN, Kind.BEGIN, Kind.RESUME):
         return Action(kind=kind, session_id=groups[0])
+    if kind is Kind.WIZARD:
+        topics, count, seconds, mode, days, pair, retest, step = groups
+        state = WizardState(
+            topics=int(topics, 16),
+            count=int(count),
+            seconds=int(seconds),
+            mode=mode,
+            days=int(days),
+            pair=pair == "1",
+            retest=int(retest),
+            step=int(step),
+        )
+        return Action(kind=kind, wizard=state)
+    if kind is Kind.TEACHER:
+        return Action(kind=kind, session_id=groups[0], value=groups[1])
+    if kind is Kind.SELF_START:
+        return Action(kind=kind, session_id=groups[0], value=groups[1])
+    if kind is Kind.LIVE_CHOICE:
+        return Action(kind=kind, session_id=groups[0], value=groups[1], position=int(groups[2]), option=int(groups[3]))
+    if kind is Kind.LIVE_RATING:
+        return Action(
+            kind=kind,
+            session_id=groups[0],
+            value=groups[1],
+            position=int(groups[2]),
+            option=int(groups[3]),
+            confidence=_CONFIDENCE_CODES[groups[4]],
+        )
     if kind is Kind.CONFIDENCE:
         return Action(kind=kind, session_id=groups[0], position=int(groups[1]), confidence=_CONFIDENCE_CODES[groups[2]])
     if kind is Kind.NEXT:

@@ -8,7 +8,18 @@ from ..core.lang import Lang
 from ..i18n import Translator
 
 PRIVATE_COMMANDS = (
-    "start", "quiz", "topics", "review", "stats", "lang", "help", "cancel", "forget", "drill", "join", "report",
+    "start",
+    "quiz",
+    "topics",
+    "review",
+    "stats",
+    "lang",
+    "help",
+    "cancel",
+    "forget",
+    "drill",
+    "join",
+    "report",
 )
 
 

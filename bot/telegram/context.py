@@ -15,10 +15,12 @@ from ..core.model import QuestionBank
 from ..core.users import UserProfile
 from ..i18n import Translator
 from ..services import QuizService
+from ..services.drill import DrillService
 from ..services.group import GroupService
 from .render import Renderer
 
 if TYPE_CHECKING:
+    from .drill_render import DrillRenderer
     from .group import AdminCache, PollGate
     from .group_render import GroupRenderer
 
@@ -32,8 +34,10 @@ class BotServices:
 
     quiz: QuizService
     group: GroupService
+    drill: DrillService
     render: Renderer
     group_render: GroupRenderer
+    drill_render: DrillRenderer
     admins: AdminCache
     polls: PollGate
     t: Translator

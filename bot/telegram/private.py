@@ -6,18 +6,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from telegram import BotCommandScopeChat, CallbackQuery, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import BotCommandScopeChat, CallbackQuery, Update
+from telegram.error import TelegramError
 
 from ..core.engine import MoveRejected, QuizMode, QuizSpec, Rejection, UserId
 from ..core.lang import Lang
 from ..core.users import UserProfile
 from ..services import NothingToReview, ResultView, RevealView
 from . import callbacks as cb
+from . import drill
 from .callbacks import Action, Kind, MenuItem
 from .commands import command_menu
 from .context import BotServices, Context, profile_of, services
-from .render import Rendered
+from .sending import drop_keyboard, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -36,39 +37,6 @@ RESYNC = frozenset({Rejection.ALREADY_ANSWERED, Rejection.NOT_RATING, Rejection.
 TOPIC_LINK_PREFIX = "topic-"
 
 
-async def send(update: Update, rendered: Rendered) -> Message:
-    assert update.effective_chat is not None
-    return await update.effective_chat.send_message(rendered.text, reply_markup=rendered.markup)
-
-
-# Telegram's words for a message that can no longer be edited (deleted, too old, never existed).
-GONE = ("message to edit not found", "message can't be edited")
-
-
-async def edit(query: CallbackQuery, rendered: Rendered) -> None:
-    """Edit the pressed message. An edit that changes nothing is not an error; when the message is gone, the
-    quiz goes on in a new message rather than stalling."""
-    try:
-        await query.edit_message_text(rendered.text, reply_markup=rendered.markup)
-    except BadRequest as error:
-        reason = error.message.lower()
-        if "not modified" in reason:
-            return
-        if any(words in reason for words in GONE) and query.message is not None:
-            await query.get_bot().send_message(query.message.chat.id, rendered.text, reply_markup=rendered.markup)
-            return
-        raise
-
-
-async def drop_keyboard(query: CallbackQuery) -> None:
-    """Take the buttons off a message that is done with, so the chat holds no stale keyboards."""
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as error:
-        if "not modified" not in error.message.lower():
-            raise
-
-
 async def start(update: Update, context: Context) -> None:
     """Greet in the person's language and offer the menu; route deep-link payloads."""
     svc = services(context)
@@ -85,6 +53,9 @@ async def start(update: Update, context: Context) -> None:
         await begin_quiz(
             update, svc, profile, QuizSpec(mode=QuizMode.TOPIC, topic=topic, count=svc.settings.quiz_length)
         )
+        return
+    if payload and drill.looks_like_code(payload):
+        await drill.join_flow(update, svc, profile, payload)
         return
     if payload:
         log.info("unknown deep-link payload from user %s: %r", profile.id, payload[:64])
@@ -167,7 +138,9 @@ async def forget_command(update: Update, context: Context) -> None:
 
 
 async def fallback_text(update: Update, context: Context) -> None:
-    """Free text, stickers, photos...: point to /quiz and /help."""
+    """Free text, stickers, photos...: a drill nickname if one is owed, else a pointer to /quiz and /help."""
+    if await drill.take_nickname(update, context):
+        return
     svc = services(context)
     profile = await profile_of(update, svc)
     await send(update, svc.render.text("fallback.text", profile.lang))

@@ -1,0 +1,116 @@
+"""Storage back-ends for the storage tests: a test taking `storage` (or `backend`) runs on SQLite and on PostgreSQL.
+
+The PostgreSQL cases need TEST_DATABASE_URL, e.g. postgresql://postgres@127.0.0.1:55432/quiz_test, naming a
+server where that user may create databases (`.ci/postgres` starts one). Each case gets a database of its own,
+created before the test and dropped after it. Without the variable, or when the server does not answer, the
+PostgreSQL cases are skipped with the reason: never passed without running.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from bot.storage import FullStorage
+from bot.storage.factory import redact_url
+from bot.storage.postgres import PostgresStorage
+from bot.storage.sqlite import SQLiteStorage
+
+BACKENDS = ("sqlite", "postgres")
+# A short retry budget: a test that loses its server should fail in seconds, not hang.
+TEST_RETRY_SECONDS = 2.0
+_probed: dict[str, str | None] = {}  # TEST_DATABASE_URL -> why it cannot be used (None: it can)
+
+
+@dataclass
+class Backend:
+    """One back-end for one test: `open()` opens another storage on the same database (like another process)."""
+
+    name: str
+    opener: Callable[[], Awaitable[FullStorage]]
+    opened: list[FullStorage] = field(default_factory=list)
+
+    async def open(self) -> FullStorage:
+        store = await self.opener()
+        self.opened.append(store)
+        return store
+
+    async def close_all(self) -> None:
+        while self.opened:
+            await self.opened.pop().close()
+
+
+async def postgres_server() -> str:
+    """TEST_DATABASE_URL once its server has answered; skips the test (with the reason) otherwise."""
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not url:
+        pytest.skip("PostgreSQL not available: TEST_DATABASE_URL is not set")
+    if url not in _probed:
+        try:
+            conn = await asyncpg.connect(url, timeout=5)
+            await conn.close()
+            _probed[url] = None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            _probed[url] = f"cannot connect to {redact_url(url)}: {type(error).__name__}: {error}"
+    reason = _probed[url]
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not available: {reason}")
+    return url
+
+
+@asynccontextmanager
+async def fresh_database(server: str) -> AsyncIterator[str]:
+    """A new, empty database on the server of `server` (a URL); yields its URL and drops it afterwards."""
+    name = f"quiz_test_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "sqlite":
+        path = str(tmp_path / "quiz.db")
+        sqlite = Backend("sqlite", lambda: SQLiteStorage.open(path))
+        try:
+            yield sqlite
+        finally:
+            await sqlite.close_all()
+        return
+    async with fresh_database(await postgres_server()) as dsn:
+        postgres = Backend("postgres", lambda: PostgresStorage.open(dsn, retry_seconds=TEST_RETRY_SECONDS))
+        try:
+            yield postgres
+        finally:
+            await postgres.close_all()
+
+
+@pytest.fixture
+async def storage(backend: Backend) -> FullStorage:
+    """A storage on an empty database, closed after the test."""
+    return await backend.open()
+
+
+@pytest.fixture
+async def postgres_dsn() -> AsyncIterator[str]:
+    """The URL of an empty PostgreSQL database, for PostgreSQL-only tests (skipped without a server)."""
+    async with fresh_database(await postgres_server()) as dsn:
+        yield dsn
