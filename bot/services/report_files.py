@@ -95,7 +95,8 @@ def report_chart(report: DrillReport) -> bytes:
         for index, round_ in enumerate(rounds):
             result = report.rounds[round_].questions[position]
             if result.answered:
-                y = bottom - (bottom - top) * result.accuracy
+                # A question nobody got right still shows a sliver, so "0%" reads as answered, not missing.
+                y = min(bottom - 3, bottom - (bottom - top) * result.accuracy)
                 draw.rectangle(
                     [x0 + bar * index, y, x0 + bar * (index + 1) - 2, bottom - 1], fill=ROUND_COLOURS[round_]
                 )

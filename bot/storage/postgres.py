@@ -202,16 +202,23 @@ _DRILL_STUDENTS_LOCK = 71_306_182  # with the drill's hash: one drill's roster c
 # starting, stopping or full, or it rolled the whole transaction back (deadlock, serialization failure).
 _TRANSIENT: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, unreachable, timed out (TimeoutError is an OSError)
-    asyncpg.exceptions.InterfaceError,  # the connection closed under the call
     asyncpg.exceptions.PostgresConnectionError,  # class 08, ConnectionDoesNotExistError among them
     asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.TransactionRollbackError,  # class 40: nothing was written, try again
+    # The client's side of a connection the server just dropped: "cannot switch to state ...; another operation
+    # is in progress" when the next call races asyncpg reading the server's goodbye. Raised before sending.
+    asyncpg.exceptions.InternalClientError,
 )
-# ...except these, which no retry can fix.
-_PERMANENT: tuple[type[BaseException], ...] = (asyncpg.exceptions.ClientConfigurationError,)
+# What the driver raises: wrapped in StorageError when not retried. Anything else is a bug and propagates as is.
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def _is_transient(error: BaseException) -> bool:
+    # A bare InterfaceError is a closed connection; its subclasses (a bad DSN, a bad argument) never get better.
+    return isinstance(error, _TRANSIENT) or type(error) is asyncpg.InterfaceError
 
 
 class _LostRace(Exception):
@@ -245,7 +252,12 @@ class PostgresStorage:
         where, secrets = redact_url(dsn), url_secrets(dsn)
 
         async def connect() -> asyncpg.Pool:
-            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=connect_timeout)
+            try:
+                return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=connect_timeout)
+            except ValueError as error:
+                if isinstance(error, _DRIVER_ERRORS):
+                    raise
+                raise StorageError(f"bad PostgreSQL URL {where}: {_describe(error, secrets)}") from error
 
         pool = await _retrying("connect", connect, where=where, secrets=secrets, retry_seconds=retry_seconds)
         storage = cls(pool, where=where, secrets=secrets, retry_seconds=retry_seconds)
@@ -262,15 +274,15 @@ class PostgresStorage:
         self._closed = True
         try:
             await asyncio.wait_for(self._pool.close(), timeout=10)
-        except (TimeoutError, *_TRANSIENT):
+        except (TimeoutError, *_TRANSIENT, *_DRIVER_ERRORS):
             self._pool.terminate()
 
     async def _call(self, what: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Run `work` on a pooled connection, retrying transient failures; StorageError when it cannot."""
-        if self._closed:
-            raise StorageError(f"PostgreSQL storage {self._where} is closed ({what})")
 
         async def attempt() -> T:
+            if self._closed:  # checked before each try: closing the storage ends its retries too
+                raise StorageError(f"PostgreSQL storage {self._where} is closed ({what})")
             async with self._pool.acquire() as conn:
                 return await work(conn)
 
@@ -952,9 +964,9 @@ async def _retrying(
             return await attempt()
         except StorageError:
             raise
-        except _PERMANENT as error:
-            raise StorageError(f"cannot use PostgreSQL at {where}: {_describe(error, secrets)}") from error
-        except _TRANSIENT as error:
+        except (*_TRANSIENT, *_DRIVER_ERRORS) as error:
+            if not _is_transient(error):
+                raise StorageError(f"PostgreSQL at {where}: {what} failed: {_describe(error, secrets)}") from error
             elapsed = loop.time() - started
             if elapsed + pause > retry_seconds:
                 raise StorageError(
@@ -964,8 +976,6 @@ async def _retrying(
             log.warning("PostgreSQL at %s: %s failed (%s); retrying", where, what, _describe(error, secrets))
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
-        except asyncpg.PostgresError as error:
-            raise StorageError(f"PostgreSQL at {where} refused {what}: {_describe(error, secrets)}") from error
 
 
 def _describe(error: BaseException, secrets: list[str]) -> str:

@@ -1,0 +1,386 @@
+"""Classroom drills end to end: set-up, joining, live and self-paced rounds, pre/post, report files, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.telegram.app import BotRuntime
+from tests.emulator import BotApiEmulator
+from tests.telegram.conftest import BANK, bot_settings
+
+TEACHER = 500
+
+
+def rows(database: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(database) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    return [
+        (b["text"], b["callback_data"])
+        for row in message.get("reply_markup", {}).get("inline_keyboard", [])
+        for b in row
+    ]
+
+
+def data_for(message: dict, label: str) -> str:
+    found = [d for text, d in buttons(message) if label in text]
+    assert found, f"no button {label!r} in {buttons(message)}"
+    return found[0]
+
+
+async def start(api: BotApiEmulator, database: Path, **overrides: str) -> BotRuntime:
+    runtime = BotRuntime(bot_settings(api, database, **overrides), BANK)
+    await runtime.start(poll_timeout=1.0)
+    return runtime
+
+
+@pytest.fixture
+async def classroom(bot_api: BotApiEmulator, tmp_path: Path):
+    runtime = await start(bot_api, tmp_path / "q.db")
+    yield bot_api, runtime, tmp_path / "q.db"
+    await runtime.stop()
+
+
+async def say(api: BotApiEmulator, user: dict, text: str) -> dict:
+    mark = api.mark()
+    api.send_text(user, text)
+    return (await api.wait_for("sendMessage", since=mark, chat_id=user["id"])).result
+
+
+async def press(api: BotApiEmulator, user: dict, message: dict, data: str) -> str:
+    """Press a button and wait for the bot to answer that very press; returns the notice shown, if any."""
+    update = api.press_button(user, message, data)
+    query_id = update["callback_query"]["id"]
+    answer = await api.wait_for("answerCallbackQuery", callback_query_id=query_id)
+    return answer.params.get("text", "")
+
+
+async def make_drill(
+    api: BotApiEmulator,
+    teacher: dict,
+    *,
+    count: str = "5",
+    mode: str = "Live",
+    seconds: str = "Untimed",
+    days: str = "7 days",
+    pair: str = "No",
+    retest: str = "No re-test",
+) -> tuple[str, dict]:
+    """Walk the wizard; returns the join code and the teacher's control panel message."""
+    overview = await say(api, teacher, "/drill")
+    assert "Your drills" in overview["text"]
+    message = overview
+    await press(api, teacher, message, data_for(message, "New drill"))
+    message = api.message(teacher["id"], message["message_id"])
+    assert "step 1" in message["text"]
+    await press(api, teacher, message, data_for(message, "Next"))
+    for label in (count, mode, seconds if mode == "Live" else days, pair, retest):
+        message = api.message(teacher["id"], message["message_id"])
+        await press(api, teacher, message, data_for(message, label))
+    message = api.message(teacher["id"], message["message_id"])
+    assert "Your new drill" in message["text"]
+    mark = api.mark()
+    api.press_button(teacher, message, data_for(message, "Create"))
+    photo = await api.wait_for("sendPhoto", since=mark, chat_id=teacher["id"])
+    control = await api.wait_for("sendMessage", since=mark, chat_id=teacher["id"])
+    created = api.message(teacher["id"], message["message_id"])["text"]
+    code = created.split("Join code: ")[1].split("\n")[0]
+    assert len(code) == 8 and not set(code) & set("01OIL")
+    assert f"https://t.me/DeepfakeQuizBot?start={code}" in created
+    png = photo.files["photo"].data
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+    return code, control.result
+
+
+async def join(api: BotApiEmulator, student: dict, code: str, nickname: str, how: str = "link") -> dict:
+    first = await say(api, student, f"/start {code}" if how == "link" else f"/join {code}")
+    assert "Send me a nickname" in first["text"], first["text"]
+    return await say(api, student, nickname)
+
+
+def students(api: BotApiEmulator, count: int, first: int = 600) -> list[dict]:
+    return [api.make_user(first + n, f"Real Name {n}", language_code="en") for n in range(count)]
+
+
+def right_letter_index(question_text: str) -> int:
+    """Find the right option by looking it up in the bank (the test knows the answer key)."""
+    prompt = question_text.split("\n")[2]
+    question = next(q for q in BANK.questions if q.prompt.en == prompt)
+    lines = [line.strip().removeprefix("👉 ") for line in question_text.split("\n")]
+    options = [line.split(". ", 1)[1] for line in lines if line[:2] in {f"{c}." for c in "ABCDEFGH"}]
+    assert question.options[question.answer].en in options, (question_text, options)
+    return options.index(question.options[question.answer].en)
+
+
+async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> None:
+    api, _, database = classroom
+    teacher = api.make_user(TEACHER, "Ms Lee", language_code="en")
+    code, control = await make_drill(api, teacher, count="5")
+    class_ = students(api, 30)
+    for n, student in enumerate(class_):
+        welcome = await join(api, student, code, f"Owl {n}", how="link" if n % 2 else "command")
+        assert "The questions will appear here when your teacher starts" in welcome["text"]
+    assert rows(database, "SELECT count(*) FROM drill_students WHERE nickname IS NOT NULL") == [(30,)]
+    await asyncio.sleep(2.5)  # the panel shows who joined, in one batched edit
+    panel = api.message(TEACHER, control["message_id"])
+    assert "Joined: 30: Owl 0" in panel["text"] and "Real Name" not in panel["text"]
+    for number in range(5):
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Start" if number == 0 else "Next question"))
+        questions = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=30)
+        for index, call in enumerate(questions):
+            student = next(s for s in class_ if s["id"] == call.params["chat_id"])
+            right = right_letter_index(call.result["text"])
+            shown = right if index < 20 + number else (right + 1) % len(buttons(call.result))
+            await press(api, student, call.result, buttons(call.result)[shown][1])
+            rating = api.message(student["id"], call.result["message_id"])
+            await press(api, student, rating, data_for(rating, "Certain"))
+        assert rows(database, "SELECT count(*) FROM answers WHERE context = 'drill'") == [(30 * (number + 1),)]
+        await asyncio.sleep(2.5)
+        panel = api.message(TEACHER, control["message_id"])
+        assert f"Question {number + 1}/5 is open: 30/30 answered." in panel["text"]
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Reveal"))
+        reveals = await api.wait_for(
+            "editMessageText", lambda c: c.params.get("chat_id", 0) >= 600, since=mark, count=30
+        )
+        assert all("💡 Why" in c.params["text"] for c in reveals)
+        await asyncio.sleep(0.3)
+        panel = api.message(TEACHER, control["message_id"])
+        assert f"30 answered, {20 + number} right" in panel["text"]
+    mark = api.mark()
+    api.press_button(teacher, panel, data_for(panel, "End this round"))
+    done = await api.wait_for("sendMessage", lambda c: "This round is over" in c.params["text"], since=mark, count=30)
+    assert any("review list" in c.params["text"] for c in done)
+    assert rows(database, "SELECT phase FROM drills") == [("closed",)]
+    # The report: a summary, a CSV (one row per student per question) and a chart.
+    mark = api.mark()
+    api.send_text(teacher, f"/report {code.lower()}")
+    summary = await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)
+    document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
+    chart = await api.wait_for("sendPhoto", since=mark, chat_id=TEACHER)
+    text = summary.params["text"]
+    assert f"Report for drill {code}" in text and "Students: 30" in text and "average score 73%" in text
+    assert "Most missed" in text and "1. 67% right" in text and "💡" in text
+    assert "they expected 95% right and got 73%" in text
+    table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
+    assert len(table) == 150 and {r["nickname"] for r in table} == {f"Owl {n}" for n in range(30)}
+    assert sum(int(r["correct"]) for r in table) == 20 + 21 + 22 + 23 + 24
+    assert {r["confidence"] for r in table} == {"sure"}
+    image = Image.open(io.BytesIO(chart.files["photo"].data))
+    assert image.format == "PNG" and image.size == (1000, 560)
+
+
+async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
+    api, _, database = classroom
+    teacher = api.make_user(TEACHER, "Mr Chan", language_code="en")
+    code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="3 days", pair="Yes")
+    class_ = students(api, 4)
+
+    async def take(student: dict, first: dict, right: int) -> None:
+        question = first
+        for n in range(5):
+            shown = right_letter_index(question["text"])
+            if n >= right:
+                shown = (shown + 1) % len([b for b in buttons(question)])
+            await press(api, student, question, buttons(question)[shown][1])
+            rating = api.message(student["id"], question["message_id"])
+            await press(api, student, rating, data_for(rating, "Fairly sure"))
+            revealed = api.message(student["id"], question["message_id"])
+            assert "💡 Why" in revealed["text"]  # self-paced: explained at once
+            mark = api.mark()
+            api.press_button(student, revealed, buttons(revealed)[0][1])
+            question = (await api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
+        assert "Quiz complete" in question["text"]
+
+    for n, student in enumerate(class_):
+        await say(api, student, f"/join {code}")
+        mark = api.mark()
+        api.send_text(student, f"Fox {n}")
+        first = await api.wait_for(
+            "sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark, chat_id=student["id"]
+        )
+        await take(student, first.result, right=2)
+    panel = api.message(TEACHER, control["message_id"])
+    await press(api, teacher, panel, data_for(panel, "End this round"))
+    panel = api.message(TEACHER, control["message_id"])
+    assert "Pre-test done" in panel["text"]
+    mark = api.mark()
+    api.press_button(teacher, panel, data_for(panel, "Start post-test"))
+    invites = await api.wait_for("sendMessage", lambda c: "post-test" in c.params["text"], since=mark, count=4)
+    for student, invite in zip(class_, sorted(invites, key=lambda c: c.params["chat_id"]), strict=True):
+        mark = api.mark()
+        api.press_button(student, invite.result, buttons(invite.result)[0][1])
+        first = await api.wait_for(
+            "sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark, chat_id=student["id"]
+        )
+        await take(student, first.result, right=4)
+    mark = api.mark()
+    api.send_text(teacher, f"/report {code}")
+    summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
+    assert "Pre-test 40% → post-test 80%: +40 points" in summary
+    chart = await api.wait_for("sendPhoto", since=mark, chat_id=TEACHER)
+    assert Image.open(io.BytesIO(chart.files["photo"].data)).size == (1000, 560)
+    document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
+    table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
+    assert len(table) == 40 and {r["round"] for r in table} == {"pre", "post"}
+
+
+async def test_refusals(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+    runtime = await start(bot_api, tmp_path / "q.db", DRILL_MAX_STUDENTS="2")
+    api = bot_api
+    try:
+        teacher = api.make_user(TEACHER, "T", language_code="en")
+        code, control = await make_drill(api, teacher, count="5")
+        a, b, c, guesser = students(api, 4)
+        assert "Usage: /join CODE" in (await say(api, a, "/join"))["text"]
+        assert "There is no drill with that code" in (await say(api, a, "/join ZZZZZZZZ"))["text"]
+        assert "teachers don't need to join" in (await say(api, teacher, f"/join {code}"))["text"]
+        await join(api, a, code, "Ann")
+        assert "already in this drill as “Ann”" in (await say(api, a, f"/join {code}"))["text"]
+        await join(api, b, code, "Ann")  # a taken nickname gets a number
+        assert rows(tmp_path / "q.db", "SELECT nickname FROM drill_students ORDER BY joined_at") == [
+            ("Ann",),
+            ("Ann 2",),
+        ]
+        assert "That drill is full" in (await say(api, c, f"/join {code}"))["text"]
+        for _ in range(5):
+            assert "no drill with that code" in (await say(api, guesser, "/join ABCDEFGH"))["text"]
+        assert "Too many wrong codes" in (await say(api, guesser, f"/join {code}"))["text"]
+        assert "Only the teacher" in (await say(api, a, f"/report {code}"))["text"]
+        # A student pressing the teacher's controls, and answering for someone else.
+        mark = api.mark()
+        api.press_raw(a, a["id"], control["message_id"], data_for(control, "Start"))
+        refusal = await api.wait_for("answerCallbackQuery", since=mark)
+        assert refusal.params["text"] == "Only the teacher who made this drill can do that."
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Start"))
+        question = (await api.wait_for("sendMessage", since=mark, chat_id=a["id"])).result
+        forged = buttons(question)[0][1].replace("e:", "h:") + ":s"
+        mark = api.mark()
+        api.press_raw(c, c["id"], question["message_id"], forged)  # c never joined
+        refusal = await api.wait_for("answerCallbackQuery", since=mark)
+        assert refusal.params["text"] == "There is no drill with that code. Check it and try again."
+        assert rows(tmp_path / "q.db", "SELECT count(*) FROM answers") == [(0,)]
+        panel = api.message(TEACHER, control["message_id"])
+        await press(api, teacher, panel, data_for(panel, "Close"))
+        assert "That drill is closed" in (await say(api, c, f"/join {code}"))["text"]
+        # A self-paced drill past its deadline.
+        code2, _ = await make_drill(api, teacher, mode="Self-paced", days="1 days")
+        with sqlite3.connect(tmp_path / "q.db") as db:
+            state = db.execute("SELECT state FROM drills WHERE code = ?", (code2,)).fetchone()[0]
+            db.execute(
+                "UPDATE drills SET state = ? WHERE code = ?", (state.replace('"deadline":', '"deadline":1,"x":'), code2)
+            )
+        assert "deadline has passed" in (await say(api, c, f"/join {code2}"))["text"]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_restart_mid_drill_keeps_every_answer_and_goes_on(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+    api, database = bot_api, tmp_path / "q.db"
+    runtime = await start(api, database)
+    teacher = api.make_user(TEACHER, "T", language_code="en")
+    code, control = await make_drill(api, teacher, count="5")
+    class_ = students(api, 3)
+    for n, student in enumerate(class_):
+        await join(api, student, code, f"Kid {n}")
+    panel = api.message(TEACHER, control["message_id"])
+    mark = api.mark()
+    api.press_button(teacher, panel, data_for(panel, "Start"))
+    questions = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=3)
+    for call in questions[:2]:
+        student = next(s for s in class_ if s["id"] == call.params["chat_id"])
+        await press(api, student, call.result, buttons(call.result)[0][1])
+        await press(
+            api,
+            student,
+            api.message(student["id"], call.result["message_id"]),
+            data_for(api.message(student["id"], call.result["message_id"]), "Skip"),
+        )
+    api.block_chat(class_[2]["id"], notify=False)  # this student blocked the bot meanwhile
+    await runtime.stop()
+    runtime = await start(api, database)
+    try:
+        assert rows(database, "SELECT count(*) FROM answers") == [(2,)]
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Reveal"))
+        await api.wait_for("editMessageText", lambda c: c.params.get("chat_id", 0) >= 600, since=mark, count=2)
+        await api.wait_for("editMessageText", since=mark, chat_id=TEACHER)
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Next question"))
+        await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=2)
+        assert rows(database, "SELECT count(*) FROM answers") == [(2,)]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
+    bot_api: BotApiEmulator, tmp_path: Path
+) -> None:
+    api, database = bot_api, tmp_path / "q.db"
+    runtime = await start(api, database)
+    teacher = api.make_user(TEACHER, "T", language_code="en")
+    code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="1 days", retest="7 days")
+    student = students(api, 1)[0]
+    await say(api, student, f"/join {code}")
+    mark = api.mark()
+    api.send_text(student, "Sam")
+    question = (await api.wait_for("sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark)).result
+    for _ in range(5):
+        await press(api, student, question, buttons(question)[right_letter_index(question["text"])][1])
+        rating = api.message(student["id"], question["message_id"])
+        await press(api, student, rating, data_for(rating, "Skip"))
+        revealed = api.message(student["id"], question["message_id"])
+        mark = api.mark()
+        api.press_button(student, revealed, buttons(revealed)[0][1])
+        question = (await api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
+    panel = api.message(TEACHER, control["message_id"])
+    await press(api, teacher, panel, data_for(panel, "End this round"))
+    assert rows(database, "SELECT phase, retest_at > 0 FROM drills") == [("closed", 1)]
+    await runtime.stop()
+    # A week passes (the stored re-test time is moved to now); a restarted bot finds it and sends the re-test.
+    with sqlite3.connect(database) as db:
+        state = db.execute("SELECT state FROM drills").fetchone()[0]
+        import json
+        import time
+
+        data = json.loads(state)
+        data["retest_at"] = time.time()
+        db.execute("UPDATE drills SET state = ?, retest_at = ?", (json.dumps(data), data["retest_at"]))
+    mark = api.mark()
+    runtime = await start(api, database)
+    try:
+        invite = (
+            await api.wait_for("sendMessage", lambda c: "Re-test time" in c.params["text"], since=mark, timeout=10)
+        ).result
+        mark = api.mark()
+        api.press_button(student, invite, buttons(invite)[0][1])
+        question = (await api.wait_for("sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark)).result
+        for n in range(5):
+            shown = right_letter_index(question["text"]) if n < 3 else (right_letter_index(question["text"]) + 1) % 2
+            await press(api, student, question, buttons(question)[shown][1])
+            rating = api.message(student["id"], question["message_id"])
+            await press(api, student, rating, data_for(rating, "Skip"))
+            revealed = api.message(student["id"], question["message_id"])
+            mark = api.mark()
+            api.press_button(student, revealed, buttons(revealed)[0][1])
+            question = (await api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
+        mark = api.mark()
+        api.send_text(teacher, f"/report {code}")
+        summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
+        assert "Re-test 60% (last time 100%)" in summary
+    finally:
+        await runtime.stop()
