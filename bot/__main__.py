@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--coverage", action="store_true", help="list article paragraphs no question cites; fail if any")
     check.add_argument("--paragraphs", action="store_true", help="print the article's numbered paragraphs")
 
+    report = commands.add_parser("report", help="a classroom drill's report: summary, CSV and chart")
+    report.add_argument("code", help="the drill's join code")
+    report.add_argument("--csv", type=Path, help="write one row per student per question to this file")
+    report.add_argument("--png", type=Path, help="write the accuracy chart to this PNG file")
+    report.add_argument("--lang", type=parse_lang, default=Lang.EN, help="language of the summary and CSV")
+
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--env-file", type=Path, default=PROJECT_ROOT / ".env", help="settings file (default: .env)")
     return parser
@@ -71,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_check(args, settings)
     if args.command == "play":
         return command_play(args, settings)
+    if args.command == "report":
+        return command_report(args, settings)
     from .telegram.app import run_bot  # imported here: the terminal quiz and `check` never load telegram
 
     return run_bot(settings)
@@ -191,6 +199,52 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
             return quiz.play(spec)
         finally:
             runner.run(storage.close())
+
+
+def command_report(args: argparse.Namespace, settings: Settings) -> int:
+    """The same report a teacher gets with /report, from the command line (for whoever runs the bot)."""
+    from .core.drill import normalize_code
+    from .i18n import translator
+    from .i18n.present import report_summary
+    from .services.drill import DrillService
+    from .services.report_files import report_chart, report_csv
+
+    code = normalize_code(args.code)
+    if code is None:
+        print(f"error: {args.code!r} is not a drill code", file=sys.stderr)
+        return 2
+    try:
+        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
+    except BankInvalid as error:
+        print(error.report.render(), file=sys.stderr)
+        return 1
+
+    async def build() -> int:
+        storage = await open_storage(settings.database_url, base=PROJECT_ROOT)
+        try:
+            drills = DrillService(bank, storage, QuizService(bank, storage))
+            drill = await storage.drill_by_code(code)
+            if drill is None:
+                print(f"error: no drill with the code {code} in {settings.database_url}", file=sys.stderr)
+                return 1
+            report = await drills.report(drill)
+            answers = await drills.report_answers(drill)
+        finally:
+            await storage.close()
+        print(report_summary(report, bank, translator(), args.lang))
+        if args.csv:
+            args.csv.write_text(report_csv(report, answers, bank, args.lang), encoding="utf-8-sig")
+            print(f"wrote {args.csv} ({len(answers)} answers)")
+        if args.png:
+            args.png.write_bytes(report_chart(report))
+            print(f"wrote {args.png}")
+        return 0
+
+    try:
+        return asyncio.run(build())
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> No
 
 
 async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
-    api, _, database = classroom
+    api, _, _ = classroom
     teacher = api.make_user(TEACHER, "Mr Chan", language_code="en")
     code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="3 days", pair="Yes")
     class_ = students(api, 4)
@@ -384,3 +384,56 @@ async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
         assert "Re-test 60% (last time 100%)" in summary
     finally:
         await runtime.stop()
+
+
+async def test_the_report_from_the_command_line(classroom, tmp_path: Path) -> None:
+    api, _, database = classroom
+    teacher = api.make_user(TEACHER, "T", language_code="en")
+    code, control = await make_drill(api, teacher, count="5")
+    kid = students(api, 1)[0]
+    await join(api, kid, code, "Kit")
+    panel = api.message(TEACHER, control["message_id"])
+    mark = api.mark()
+    api.press_button(teacher, panel, data_for(panel, "Start"))
+    question = (await api.wait_for("sendMessage", since=mark, chat_id=kid["id"])).result
+    await press(api, kid, question, buttons(question)[right_letter_index(question["text"])][1])
+    rating = api.message(kid["id"], question["message_id"])
+    await press(api, kid, rating, data_for(rating, "Certain"))
+    import subprocess
+    import sys
+
+    from bot.config import PROJECT_ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}", "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "report",
+            code,
+            "--csv",
+            str(tmp_path / "r.csv"),
+            "--png",
+            str(tmp_path / "r.png"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Report for drill {code}" in result.stdout and "Students: 1" in result.stdout
+    table = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["nickname"], r["correct"], r["confidence"]) for r in table] == [("Kit", "1", "sure")]
+    assert Image.open(tmp_path / "r.png").size == (1000, 560)
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "ZZZZZZZZ"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert missing.returncode == 1 and "no drill with the code ZZZZZZZZ" in missing.stderr
