@@ -129,6 +129,9 @@ class GroupService:
         self._clock = clock
         self._rng = rng or random.Random()
         self._session_ids = session_ids
+        # Polls this process sent, known before the database write that records them is through: under load that
+        # write waits behind hundreds of answers, and an answer must not arrive at a poll nobody knows yet.
+        self._polls: dict[str, tuple[GroupSessionId, int]] = {}
 
     # ---------------------------------------------------------------- the group itself
 
@@ -219,7 +222,6 @@ class GroupService:
             raise GroupMoveRejected(GroupRejection.CLOSED)
         now = self._clock()
         scored = score(session, self.bank, position=position, shown=shown, now=now)
-        await self.storage.add_member(session.id, user_id, name, now)  # answering without joining joins
         record = AnswerRecord(
             session_id=SessionId(session.id),
             user_id=UserId(user_id),
@@ -243,7 +245,8 @@ class GroupService:
             if item == current
             else ReviewUpdate(user_id=UserId(user_id), question_id=scored.question.id, item=item)
         )
-        recorded = await self.storage.record_answer(record, review=review)
+        # One transaction: answering without joining joins, the first answer counts, a miss goes to review.
+        recorded = await self.storage.record_group_answer(record, name=name, review=review)
         answered = await self.storage.count_answers(session.id, position)
         everyone = answered >= await self.storage.count_members(session.id)
         return AnswerAck(recorded=recorded, correct=scored.correct, points=scored.points, everyone_answered=everyone)
@@ -252,7 +255,7 @@ class GroupService:
         self, poll_id: str, *, user_id: int, name: str, option_ids: list[int]
     ) -> tuple[str, AnswerAck] | None:
         """A poll answer (it carries no chat: the poll id leads to the session). None: not ours or a retraction."""
-        target = await self.storage.poll_target(poll_id)
+        target = await self.poll_target(poll_id)
         if target is None or not option_ids:
             return None
         session_id, position = target
@@ -260,7 +263,12 @@ class GroupService:
         return session_id, ack
 
     async def map_poll(self, poll_id: str, session_id: str, position: int) -> None:
+        self._polls[poll_id] = (GroupSessionId(session_id), position)
         await self.storage.map_poll(poll_id, GroupSessionId(session_id), position)
+
+    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None:
+        """The session and question a poll belongs to: this process's own polls first, then the database."""
+        return self._polls.get(poll_id) or await self.storage.poll_target(poll_id)
 
     # ---------------------------------------------------------------- moving the quiz on
 

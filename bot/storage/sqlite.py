@@ -530,6 +530,21 @@ class SQLiteStorage:
                 await self._apply_review(review)
         return True
 
+    async def record_group_answer(self, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None) -> bool:
+        """A group answer in one transaction: the member joins if new, the first answer counts, review follows."""
+        async with self._transaction() as tx:
+            await self._db.execute(
+                "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id, user_id) DO NOTHING",
+                (record.session_id, record.user_id, name[:64], record.answered_at),
+            )
+            if not await self._insert_answer(record):
+                tx.rollback()
+                return False
+            if review is not None:
+                await self._apply_review(review)
+        return True
+
     async def count_answers(self, session_id: str, position: int) -> int:
         async with self._db.execute(
             "SELECT count(*) FROM answers WHERE session_id = ? AND position = ?", (session_id, position)

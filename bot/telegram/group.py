@@ -50,29 +50,29 @@ def display_name(user: User) -> str:
 class PollGate:
     """Poll answers can overtake the sendPoll reply that tells the bot the poll's id.
 
-    While this process is sending a poll, an answer to a poll it doesn't know yet waits for the send (and the
-    mapping written after it) to finish instead of being dropped.
+    An answer to a poll this process doesn't know yet waits for the polls that were being sent when it arrived
+    (and the mappings written right after them) instead of being dropped. Only those: under steady load there
+    is always some poll in flight, so waiting for "none in flight" could wait forever.
     """
 
     def __init__(self) -> None:
-        self._sending = 0
-        self._changed = asyncio.Condition()
+        self._in_flight: set[asyncio.Event] = set()
 
     @contextlib.asynccontextmanager
     async def sending(self) -> AsyncIterator[None]:
-        async with self._changed:
-            self._sending += 1
+        done = asyncio.Event()
+        self._in_flight.add(done)
         try:
             yield
         finally:
-            async with self._changed:
-                self._sending -= 1
-                self._changed.notify_all()
+            self._in_flight.discard(done)
+            done.set()
 
-    async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bounded wait on a condition
-        async with self._changed:
+    async def settled(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bounded wait
+        pending = [event.wait() for event in self._in_flight]
+        if pending:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: self._sending == 0), timeout)
+                await asyncio.wait_for(asyncio.gather(*pending), timeout)
 
 
 class AdminCache:
@@ -533,11 +533,11 @@ async def poll_answer(update: Update, context: Context) -> None:
     if user is None:  # an anonymous voter on behalf of a chat: quiz polls here are never anonymous
         return
     svc = services(context)
-    if await svc.group.storage.poll_target(answer.poll_id) is None:
+    if await svc.group.poll_target(answer.poll_id) is None:
         # Maybe the poll is still being sent here, or another worker has just sent it: look again shortly.
         await svc.polls.settled()
         for _ in range(UNKNOWN_POLL_RETRIES):
-            if await svc.group.storage.poll_target(answer.poll_id) is not None:
+            if await svc.group.poll_target(answer.poll_id) is not None:
                 break
             await asyncio.sleep(UNKNOWN_POLL_WAIT)
         else:
@@ -554,7 +554,7 @@ async def poll_answer(update: Update, context: Context) -> None:
         return
     session_id, ack = result
     if ack.recorded and ack.everyone_answered:
-        target = await svc.group.storage.poll_target(answer.poll_id)
+        target = await svc.group.poll_target(answer.poll_id)
         if target is not None:
             await carry_out(context.application, svc, await svc.group.close_question(session_id, position=target[1]))
 
