@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--env-file", type=Path, default=PROJECT_ROOT / ".env", help="settings file (default: .env)")
+    run.add_argument(
+        "--webhook", action="store_true", help="serve a webhook (WEBHOOK_URL, WEBHOOK_SECRET...) instead of polling"
+    )
     return parser
 
 
@@ -81,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_report(args, settings)
     from .telegram.app import run_bot  # imported here: the terminal quiz and `check` never load telegram
 
-    return run_bot(settings)
+    return run_bot(settings, webhook=args.webhook)
 
 
 def command_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,6 +15,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/quiz.db"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # Telegram tokens are "<bot id>:<secret>"; the check catches pasted quotes, spaces and half-copied tokens.
 TOKEN_PATTERN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{8,}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for a webhook's secret_token
 
 
 class ConfigError(Exception):
@@ -45,15 +46,21 @@ class Settings:
     group_reveal_seconds: float = 6.0
     group_min_cycle_seconds: float = 10.0
     drill_max_students: int = 200
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return (
             f"Settings(token={mask(self.token)}, api_base_url={self.api_base_url!r}, "
-            f"database_url={self.database_url!r}, log_level={logging.getLevelName(self.log_level)}, "
+            f"database_url={_redact_url(self.database_url)!r}, log_level={logging.getLevelName(self.log_level)}, "
             f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
             f"quiz_length={self.quiz_length}, group_lobby_seconds={self.group_lobby_seconds}, "
             f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
-            f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students})"
+            f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students}, "
+            f"webhook_url={self.webhook_url!r}, webhook_listen={self.webhook_listen!r}, "
+            f"webhook_port={self.webhook_port}, webhook_secret={'***' if self.webhook_secret else None})"
         )
 
     def require_token(self) -> str:
@@ -65,6 +72,12 @@ class Settings:
                 f"TELEGRAM_BOT_TOKEN is malformed ({mask(self.token)}): expected <digits>:<letters, digits, _ or ->"
             )
         return self.token
+
+
+def _redact_url(url: str) -> str:
+    from .storage.factory import redact_url  # storage imports config-free code only; late to keep config stdlib-first
+
+    return redact_url(url)
 
 
 def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:
@@ -88,6 +101,15 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     students = get("DRILL_MAX_STUDENTS") or "200"
     if not students.isdigit() or not 1 <= int(students) <= 10_000:
         raise ConfigError(f"DRILL_MAX_STUDENTS must be a whole number from 1 to 10000, not {students!r}")
+    webhook_url = get("WEBHOOK_URL")
+    if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
+        raise ConfigError(f"WEBHOOK_URL must be an http(s) URL, not {webhook_url!r}")
+    port = get("WEBHOOK_PORT") or "8443"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"WEBHOOK_PORT must be a port number, not {port!r}")
+    secret = get("WEBHOOK_SECRET")
+    if secret is not None and not SECRET_PATTERN.match(secret):
+        raise ConfigError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
@@ -118,6 +140,10 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
         # Lower only where nothing real is flooded (tests); the default keeps a group under 20 requests a minute.
         group_min_cycle_seconds=seconds("GROUP_MIN_CYCLE_SECONDS", 10.0, 0.0, 600.0),
         drill_max_students=int(students),
+        webhook_url=webhook_url,
+        webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=int(port),
+        webhook_secret=secret,
     )
 
 

@@ -28,7 +28,7 @@ def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
 
 def test_the_token_never_appears_in_repr() -> None:
     settings = load_settings({"TELEGRAM_BOT_TOKEN": TOKEN})
-    assert "secret" not in repr(settings) and "123456789:***" in repr(settings)
+    assert TOKEN.split(":")[1] not in repr(settings) and "123456789:***" in repr(settings)
     assert mask(None) == "<unset>" and mask("garbage") == "***"
 
 
@@ -52,3 +52,25 @@ def test_missing_or_malformed_tokens_are_refused(token: str | None) -> None:
     with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN") as caught:
         settings.require_token()
     assert "secret" not in str(caught.value)
+
+
+def test_database_passwords_and_webhook_secrets_are_masked() -> None:
+    settings = load_settings(
+        {"DATABASE_URL": "postgresql://quiz:hunter2@db:5432/quiz", "WEBHOOK_SECRET": "s3cret-Token_1"}
+    )
+    assert "hunter2" not in repr(settings) and "s3cret-Token_1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"WEBHOOK_URL": "quiz.example.org/hook"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
+        ({"WEBHOOK_SECRET": "has spaces"}, "WEBHOOK_SECRET"),
+        ({"DRILL_MAX_STUDENTS": "0"}, "DRILL_MAX_STUDENTS"),
+        ({"GROUP_QUESTION_SECONDS": "fast"}, "GROUP_QUESTION_SECONDS"),
+    ],
+)
+def test_bad_webhook_and_group_settings(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ)

@@ -369,6 +369,9 @@ class GroupService:
             tallies=tuple(await self.storage.question_tallies(session.id)),
         )
 
+    async def due_sessions(self) -> list[GroupSessionId]:
+        return await self.storage.due_group_sessions(self._clock())
+
     async def live_sessions(self) -> list[GroupSession]:
         """Every unfinished session, for re-scheduling timers after a restart."""
         return await self.storage.active_group_sessions()

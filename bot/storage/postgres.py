@@ -591,6 +591,18 @@ class PostgresStorage:
 
         return [group_from_dict(json.loads(row[0])) for row in await self._call("active_group_sessions", work)]
 
+    async def due_group_sessions(self, now: float) -> list[GroupSessionId]:
+        """Open sessions whose deadline has passed: what a sweep must move on (any worker may)."""
+
+        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+            return await conn.fetch(
+                "SELECT id FROM group_sessions WHERE deadline <= $1 AND phase = ANY($2::text[]) ORDER BY deadline, id",
+                now,
+                _GROUP_ACTIVE,
+            )
+
+        return [GroupSessionId(row[0]) for row in await self._call("due_group_sessions", work)]
+
     async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
         """Join a session; False when already in (a member who left and comes back is in again)."""
 
@@ -669,6 +681,30 @@ class PostgresStorage:
             return True
 
         return await self._call("record_answer", work)
+
+    async def record_group_answer(self, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None) -> bool:
+        """A group answer in one transaction: the member joins if new, the first answer counts, review follows."""
+
+        async def work(conn: asyncpg.Connection) -> bool:
+            try:
+                async with conn.transaction():
+                    await conn.execute(
+                        "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES ($1, $2, $3, $4) "
+                        "ON CONFLICT (session_id, user_id) DO NOTHING",
+                        record.session_id,
+                        record.user_id,
+                        name[:64],
+                        record.answered_at,
+                    )
+                    if not await _insert_answer(conn, record):
+                        raise _LostRace
+                    if review is not None:
+                        await _apply_review(conn, review)
+            except _LostRace:
+                return False
+            return True
+
+        return await self._call("record_group_answer", work)
 
     async def count_answers(self, session_id: str, position: int) -> int:
         async def work(conn: asyncpg.Connection) -> int:

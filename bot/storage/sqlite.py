@@ -202,7 +202,11 @@ class SQLiteStorage:
             await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA foreign_keys=ON")
             storage = cls(db)
-            await storage._migrate()
+            try:
+                await storage._migrate()
+            except BaseException:
+                await db.close()  # a refused or failed upgrade must not leave the connection's thread behind
+                raise
         except sqlite3.Error as error:
             raise StorageError(f"cannot open SQLite database {path}: {error}") from error
         return storage
@@ -474,6 +478,16 @@ class SQLiteStorage:
         ) as cursor:
             rows = await cursor.fetchall()
         return [group_from_dict(json.loads(row[0])) for row in rows]
+
+    async def due_group_sessions(self, now: float) -> list[GroupSessionId]:
+        """Open sessions whose deadline has passed: what a sweep must move on (any worker may)."""
+        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
+        async with self._db.execute(
+            f"SELECT id FROM group_sessions WHERE deadline <= ? AND phase IN ({placeholders}) ORDER BY deadline",
+            (now, *_GROUP_ACTIVE),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [GroupSessionId(row[0]) for row in rows]
 
     async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
         """Join a session; False when already in (a member who left and comes back is in again)."""

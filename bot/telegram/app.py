@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from telegram import BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -27,11 +28,12 @@ from telegram.ext import (
     Defaults,
     MessageHandler,
     PollAnswerHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
-from ..config import PROJECT_ROOT, Settings, mask
+from ..config import PROJECT_ROOT, ConfigError, Settings, mask
 from ..core.engine import UserId
 from ..core.group import GroupRules
 from ..core.lang import Lang
@@ -43,7 +45,8 @@ from ..services import QuizService, open_bank
 from ..services.drill import DrillService
 from ..services.group import GroupService
 from ..storage import Storage, StorageError, open_storage
-from . import drill, group, private
+from ..storage.factory import url_secrets
+from . import drill, group, private, throttle
 from .callbacks import DRILL_PATTERN, GROUP_PATTERN
 from .commands import command_menu, group_command_menu
 from .context import SERVICES_KEY, BotServices, Context, services
@@ -91,6 +94,8 @@ def register_handlers(application: Application) -> None:
     """Every handler in the order tried: membership, commands, buttons, polls, service messages, catch-alls."""
     private_chat = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    # Group -1 runs first: someone over their rate limit is answered there and goes no further.
+    application.add_handler(TypeHandler(Update, throttle.throttle), group=-1)
     application.add_handler(ChatMemberHandler(group.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     private_commands = {
         "start": private.start,
@@ -175,7 +180,7 @@ class BotRuntime:
         self.application: Application | None = None
         self.storage: Storage | None = None
 
-    async def start(self, *, poll_timeout: float = 10.0) -> None:
+    async def start(self, *, poll_timeout: float = 10.0, webhook: bool = False) -> None:
         """Start serving; raises InvalidToken, NetworkError or StorageError (after cleaning up) on failure."""
         try:
             self.storage = await open_storage(self.settings.database_url, base=PROJECT_ROOT)
@@ -205,6 +210,7 @@ class BotRuntime:
                 drill_render=DrillRenderer(t, self.bank),
                 admins=group.AdminCache(),
                 polls=group.PollGate(),
+                throttle=throttle.UserThrottle(),
                 t=t,
                 bank=self.bank,
                 settings=settings,
@@ -216,9 +222,12 @@ class BotRuntime:
             await group.restore_timers(self.application, svc)
             await drill.restore_drill_timers(self.application, svc)
             assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-            )
+            if webhook:
+                await self._start_webhook()
+            else:
+                await self.application.updater.start_polling(
+                    poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+                )
         except BaseException:
             await self.stop()
             raise
@@ -230,6 +239,22 @@ class BotRuntime:
             ", ".join(lang.value for lang in Lang),
             self.settings.questions_path,
         )
+
+    async def _start_webhook(self) -> None:
+        """PTB's webhook server: Telegram posts updates to WEBHOOK_URL; a wrong or missing secret gets 403."""
+        assert self.application is not None and self.application.updater is not None
+        settings = self.settings
+        if not settings.webhook_url or not settings.webhook_secret:
+            raise ConfigError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await self.application.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        log.info("webhook server on %s:%d for %s", settings.webhook_listen, settings.webhook_port, settings.webhook_url)
 
     async def _register_commands(self) -> None:
         """The command menu: English by default; Traditional Chinese for `zh` (Telegram has one zh menu)."""
@@ -259,7 +284,7 @@ class BotRuntime:
             await storage.close()
 
 
-async def serve(settings: Settings, bank: QuestionBank) -> int:
+async def serve(settings: Settings, bank: QuestionBank, *, webhook: bool = False) -> int:
     """Run until SIGINT or SIGTERM; returns the exit status."""
     runtime = BotRuntime(settings, bank)
     stop = asyncio.Event()
@@ -267,7 +292,10 @@ async def serve(settings: Settings, bank: QuestionBank) -> int:
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     try:
-        await runtime.start()
+        await runtime.start(webhook=webhook)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except InvalidToken:
         print(
             f"error: the Bot API at {settings.api_base_url} rejected the token {mask(settings.token)}", file=sys.stderr
@@ -285,20 +313,21 @@ async def serve(settings: Settings, bank: QuestionBank) -> int:
     return 0
 
 
-def run_bot(settings: Settings) -> int:
-    """`python -m bot run`."""
-    from ..config import ConfigError
-
+def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    """`python -m bot run [--webhook]`."""
     try:
         token = settings.require_token()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     redact(token)
+    for secret in [*url_secrets(settings.database_url), settings.webhook_secret or ""]:
+        if secret:
+            redact(secret)
     try:
         bank = open_bank([settings.questions_path], settings.article_path, root=PROJECT_ROOT)
     except BankInvalid as error:
         print("error: the question bank has problems, so the bot will not start:", file=sys.stderr)
         print(error.report.render(), file=sys.stderr)
         return 1
-    return asyncio.run(serve(settings, bank))
+    return asyncio.run(serve(settings, bank, webhook=webhook))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .drill_render import DrillRenderer
     from .group import AdminCache, PollGate
     from .group_render import GroupRenderer
+    from .throttle import UserThrottle
 
 SERVICES_KEY = "services"
 Context = ContextTypes.DEFAULT_TYPE
@@ -40,6 +41,7 @@ class BotServices:
     drill_render: DrillRenderer
     admins: AdminCache
     polls: PollGate
+    throttle: UserThrottle
     t: Translator
     bank: QuestionBank
     settings: Settings

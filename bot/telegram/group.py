@@ -151,9 +151,26 @@ async def restore_timers(application: Application, svc: BotServices) -> int:
     sessions = await svc.group.live_sessions()
     for session in sessions:
         schedule(application, session, at_least=RESTART_GRACE_SECONDS)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        sweep_deadlines, interval=SWEEP_SECONDS, first=RESTART_GRACE_SECONDS + SWEEP_SECONDS, name="sweep"
+    )
     if sessions:
         log.info("resumed %d group quiz session(s) from the store", len(sessions))
     return len(sessions)
+
+
+SWEEP_SECONDS = 2.0
+
+
+async def sweep_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every worker looks for overdue sessions now and then, so a timer armed by a worker that died still fires.
+
+    Several workers may find the same session: the version-checked move lets exactly one of them act.
+    """
+    svc = services(context)
+    for session_id in await svc.group.due_sessions():
+        await carry_out(context.application, svc, await svc.group.due(session_id))
 
 
 async def on_deadline(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -355,6 +355,10 @@ async def test_active_group_sessions_by_deadline_paused_first(storage: FullStora
     for session in (waiting, asking, over, paused):
         assert await storage.commit_group(session, expected_version=None)
     assert await storage.active_group_sessions() == [paused, asking, waiting]
+    # Due: open, with a deadline passed (a paused quiz has none; a stopped one is over).
+    assert await storage.due_group_sessions(24.9) == []
+    assert await storage.due_group_sessions(25.0) == [asking.id]
+    assert await storage.due_group_sessions(1000.0) == [asking.id, waiting.id]
 
 
 async def test_add_member_is_idempotent(storage: FullStorage) -> None:
@@ -391,6 +395,30 @@ async def test_record_answer_exactly_once_under_concurrency(storage: FullStorage
     assert all(others)
     assert await storage.count_answers(sid, 0) == 21
     assert await storage.count_answers(sid, 1) == 0
+
+
+async def test_a_group_answer_joins_its_member_and_counts_once(backend: Backend) -> None:
+    first, second = await backend.open(), await backend.open()
+    sid = GroupSessionId("g1")
+    await first.add_member(sid, 5, "Ann", 0.5)
+    answer = group_answer(6, points=900, at=2.0)
+    writers = (first, second) * 10
+    results = await asyncio.gather(*(store.record_group_answer(answer, name="Bo" * 40) for store in writers))
+    assert results.count(True) == 1
+    assert await first.answers(session_id=SessionId(sid)) == [answer]
+    assert await first.members(sid) == [
+        GroupMember(user_id=5, name="Ann", joined_at=0.5),
+        GroupMember(user_id=6, name=("Bo" * 40)[:64], joined_at=2.0),  # joined when they answered
+    ]
+    # A member's name and join time stay as they were; a refused answer adds no member and no review.
+    assert await first.record_group_answer(group_answer(5, position=1, at=3.0), name="Renamed")
+    assert (await first.members(sid))[0] == GroupMember(user_id=5, name="Ann", joined_at=0.5)
+    await first.record_answer(group_answer(7, position=1))  # answered, somehow, without joining
+    item = ReviewItem(user_id=UserId(7), question_id=QuestionId("alpha-1"), box=1, due_at=1.0)
+    review = ReviewUpdate(user_id=item.user_id, question_id=item.question_id, item=item)
+    assert not await second.record_group_answer(group_answer(7, position=1), name="Cy", review=review)
+    assert [m.user_id for m in await first.members(sid)] == [5, 6]
+    assert await first.review_items(UserId(7)) == []
 
 
 async def test_a_refused_group_answer_changes_no_review(storage: FullStorage) -> None:

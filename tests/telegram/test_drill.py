@@ -399,41 +399,32 @@ async def test_the_report_from_the_command_line(classroom, tmp_path: Path) -> No
     await press(api, kid, question, buttons(question)[right_letter_index(question["text"])][1])
     rating = api.message(kid["id"], question["message_id"])
     await press(api, kid, rating, data_for(rating, "Certain"))
-    import subprocess
     import sys
 
     from bot.config import PROJECT_ROOT
 
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}", "PYTHONIOENCODING": "utf-8"}
-    result = subprocess.run(
-        [
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "report",
-            code,
-            "--csv",
-            str(tmp_path / "r.csv"),
-            "--png",
-            str(tmp_path / "r.png"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"Report for drill {code}" in result.stdout and "Students: 1" in result.stdout
+            *args,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        return process.returncode, out.decode(), err.decode()
+
+    code_, out, err = await run(code, "--csv", str(tmp_path / "r.csv"), "--png", str(tmp_path / "r.png"))
+    assert code_ == 0, err
+    assert f"Report for drill {code}" in out and "Students: 1" in out
     table = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["nickname"], r["correct"], r["confidence"]) for r in table] == [("Kit", "1", "sure")]
     assert Image.open(tmp_path / "r.png").size == (1000, 560)
-    missing = subprocess.run(
-        [sys.executable, "-m", "bot", "report", "ZZZZZZZZ"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
-    assert missing.returncode == 1 and "no drill with the code ZZZZZZZZ" in missing.stderr
+    returncode, _, missing_err = await run("ZZZZZZZZ")
+    assert returncode == 1 and "no drill with the code ZZZZZZZZ" in missing_err
