@@ -50,29 +50,38 @@ def display_name(user: User) -> str:
 class PollGate:
     """Poll answers can overtake the sendPoll reply that tells the bot the poll's id.
 
-    An answer to a poll this process doesn't know yet waits for the polls that were being sent when it arrived
-    (and the mappings written right after them) instead of being dropped. Only those: under steady load there
-    is always some poll in flight, so waiting for "none in flight" could wait forever.
+    An answer to a poll this process doesn't know yet waits until that very poll id is known (the send it came
+    from finishes and maps it), or until no poll is being sent any more (then the poll is not this process's).
+    Waiting for one id, not for every send in flight, keeps it quick when a hundred groups play at once.
     """
 
     def __init__(self) -> None:
-        self._in_flight: set[asyncio.Event] = set()
+        self._in_flight = 0
+        self._waiting: dict[str, asyncio.Event] = {}
 
     @contextlib.asynccontextmanager
     async def sending(self) -> AsyncIterator[None]:
-        done = asyncio.Event()
-        self._in_flight.add(done)
+        self._in_flight += 1
         try:
             yield
         finally:
-            self._in_flight.discard(done)
-            done.set()
+            self._in_flight -= 1
+            if not self._in_flight:
+                for event in self._waiting.values():  # nothing left in flight: unknown polls stay unknown
+                    event.set()
+                self._waiting.clear()
 
-    async def settled(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bounded wait
-        pending = [event.wait() for event in self._in_flight]
-        if pending:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*pending), timeout)
+    def known(self, poll_id: str) -> None:
+        event = self._waiting.pop(poll_id, None)
+        if event is not None:
+            event.set()
+
+    async def wait_for(self, poll_id: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a bounded wait
+        if not self._in_flight:
+            return
+        event = self._waiting.setdefault(poll_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
 
 
 class AdminCache:
@@ -202,9 +211,11 @@ async def ask(application: Application, svc: BotServices, step: QuestionStep) ->
         await refresh_lobby(application.bot, svc, session, final=True)
     if svc.group_render.fits_poll(step, lang):
         poll = svc.group_render.poll(step, lang)
-        message = await to_group(svc, session.chat_id, lambda chat: application.bot.send_poll(chat, **poll.kwargs))
-        if message is not None and message.poll is not None:
-            await svc.group.map_poll(message.poll.id, session.id, session.position)
+        async with svc.polls.sending():
+            message = await to_group(svc, session.chat_id, lambda chat: application.bot.send_poll(chat, **poll.kwargs))
+            if message is not None and message.poll is not None:
+                await svc.group.map_poll(message.poll.id, session.id, session.position)
+                svc.polls.known(message.poll.id)
     else:
         rendered = svc.group_render.buttons_question(step, lang)
         message = await to_group(
@@ -552,7 +563,7 @@ async def poll_answer(update: Update, context: Context) -> None:
     svc = services(context)
     if await svc.group.poll_target(answer.poll_id) is None:
         # Maybe the poll is still being sent here, or another worker has just sent it: look again shortly.
-        await svc.polls.settled()
+        await svc.polls.wait_for(answer.poll_id)
         for _ in range(UNKNOWN_POLL_RETRIES):
             if await svc.group.poll_target(answer.poll_id) is not None:
                 break
