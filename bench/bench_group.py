@@ -53,7 +53,7 @@ class FastEmulator(BotApiEmulator):
             if not future.done():
                 future.set_result(call)
 
-    async def next_call(self, kind: str, chat_id: int, timeout: float = 180):
+    async def next_call(self, kind: str, chat_id: int, timeout: float = 180):  # noqa: ASYNC109
         future = asyncio.get_running_loop().create_future()
         self.waiters.setdefault((kind, chat_id), []).append(future)
         return await asyncio.wait_for(future, timeout)
