@@ -102,8 +102,8 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     if not students.isdigit() or not 1 <= int(students) <= 10_000:
         raise ConfigError(f"DRILL_MAX_STUDENTS must be a whole number from 1 to 10000, not {students!r}")
     webhook_url = get("WEBHOOK_URL")
-    if webhook_url is not None and not webhook_url.startswith(("https://", "http://")):
-        raise ConfigError(f"WEBHOOK_URL must be an http(s) URL, not {webhook_url!r}")
+    if webhook_url is not None and not webhook_url.startswith("https://"):
+        raise ConfigError(f"WEBHOOK_URL must be an https:// URL (Telegram posts only over TLS), not {webhook_url!r}")
     port = get("WEBHOOK_PORT") or "8443"
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number, not {port!r}")

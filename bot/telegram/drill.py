@@ -470,11 +470,27 @@ def schedule_drill(application: Application, drill: Drill) -> None:
         application.job_queue.run_once(on_drill_timer, max(0.0, when - time.time()), data=drill.id, name=name)
 
 
+SWEEP_SECONDS = 30.0
+
+
 async def restore_drill_timers(application: Application, svc: BotServices) -> int:
+    """Re-arm every drill's timer after a start, and sweep for overdue ones now and then (any worker may act:
+    the drill's version check lets exactly one do so), so a timer armed by a worker that died still fires."""
     drills = await svc.drill.timed()
     for drill in drills:
         schedule_drill(application, drill)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(sweep_drills, interval=SWEEP_SECONDS, first=SWEEP_SECONDS, name="drills")
     return len(drills)
+
+
+async def sweep_drills(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    now = time.time()
+    for drill in await svc.drill.timed():
+        when = due_at(drill)
+        if when is not None and when <= now:
+            schedule_drill(context.application, drill)  # due now: the timer job runs at once
 
 
 async def on_drill_timer(context: ContextTypes.DEFAULT_TYPE) -> None:
