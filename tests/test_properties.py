@@ -94,12 +94,17 @@ ENCODED: dict[Kind, st.SearchStrategy[tuple[str, Action]]] = {
     Kind.FORGET: _pair(Kind.FORGET, cb.forget, confirm=st.booleans()),
     Kind.JOIN: _pair(Kind.JOIN, cb.join, session_id=SESSIONS),
     Kind.BEGIN: _pair(Kind.BEGIN, cb.begin, session_id=SESSIONS),
-    Kind.GROUP_ANSWER: _pair(Kind.GROUP_ANSWER, cb.group_answer, session_id=SESSIONS, position=POSITIONS, shown=OPTIONS),
+    Kind.GROUP_ANSWER: _pair(
+        Kind.GROUP_ANSWER, cb.group_answer, session_id=SESSIONS, position=POSITIONS, shown=OPTIONS
+    ),
     Kind.RESUME: _pair(Kind.RESUME, cb.resume, session_id=SESSIONS),
     Kind.GROUP_LANG: _pair(Kind.GROUP_LANG, cb.group_language, lang=LANGS),
     Kind.WIZARD: _pair(Kind.WIZARD, lambda state: state.encode(), state=WIZARDS),
     Kind.TEACHER: _pair(
-        Kind.TEACHER, lambda session_id, action: cb.teacher(session_id, action), session_id=SESSIONS, action=TEACHER_ACTIONS
+        Kind.TEACHER,
+        lambda session_id, action: cb.teacher(session_id, action),
+        session_id=SESSIONS,
+        action=TEACHER_ACTIONS,
     ),
     Kind.LIVE_CHOICE: _pair(
         Kind.LIVE_CHOICE,
@@ -421,9 +426,7 @@ KEY_WORDS = st.sampled_from(
 # Structures shaped like a bank file, with arbitrary values where the loader expects particular ones.
 BANKISH = st.recursive(
     YAML_SCALARS,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(KEY_WORDS, children, max_size=6)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(KEY_WORDS, children, max_size=6)),
     max_leaves=30,
 )
 
@@ -508,7 +511,9 @@ def test_loader_survives_a_valid_file_with_one_field_broken(article: Article, te
 
 @FEW
 @given(text=broken_topic_file(), retired=YAML_VALUES, vocabulary=YAML_VALUES)
-def test_loader_survives_broken_files_side_by_side(article: Article, text: str, retired: object, vocabulary: object) -> None:
+def test_loader_survives_broken_files_side_by_side(
+    article: Article, text: str, retired: object, vocabulary: object
+) -> None:
     files: dict[str, str | bytes] = {
         "alpha.yaml": text,
         "beta.yaml": VALID_TOPIC.replace("alpha", "beta"),
@@ -538,7 +543,7 @@ def test_a_problem_stays_on_one_line_whatever_the_id(article: Article) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: loader._load_vocabulary accepts an empty word (`\"\": X`); _Converter then compiles a regex "
+    reason='BUG: loader._load_vocabulary accepts an empty word (`"": X`); _Converter then compiles a regex '
     "that matches the empty string, inserting X between every character of every zh-Hans text, with no "
     "problem reported; reject empty (or blank) keys",
 )

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.config import mask
 from bot.core.drill import DrillMode, DrillSpec
 from bot.core.lang import Lang
 from bot.logs import RedactSecrets, configure_logging, redact
@@ -113,6 +114,13 @@ async def question_for(bot: RunningBot, user: dict, *, within: float = 6.0) -> d
                 return call.result
         assert time.monotonic() < deadline, [c.result["text"] for c in sent]
         await asyncio.sleep(0.6)
+
+
+async def press(api: BotApiEmulator, user: dict, message: dict, data: str) -> str | None:
+    """Press a button and wait until the bot has answered that very press; returns the notice shown."""
+    update = api.press_button(user, message, data)
+    answer = await api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    return answer.params.get("text")
 
 
 def message_update(user: dict, chat: dict, **content: Any) -> dict:
@@ -455,13 +463,11 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
         "l:de",
         "m:admin",
         "f:maybe",
-        cb.join("nosuchsession"),
-        cb.begin("nosuchsession"),
-        cb.group_answer("nosuchsession", 0, 0),
-        cb.resume("nosuchsession"),
-        cb.group_language(Lang.EN),
         cb.teacher("nosuchdrill", "r"),
         cb.teacher("nosuchdrill", "n"),
+        cb.teacher("nosuchdrill", "v"),
+        cb.teacher("nosuchdrill", "f"),
+        cb.teacher("nosuchdrill", "p"),
         cb.teacher("nosuchdrill", "c"),
         cb.live_choice("nosuchdrill", "m", 0, 0),
         cb.live_rating("nosuchdrill", "m", 0, 0, None),
@@ -492,6 +498,7 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
         "c:abc:1:z",
         "n:abc",
         "y:fr",
+        "r:",
     ]
     assert len(forged) == 50
     before = table_counts(bot.database)
@@ -506,6 +513,53 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
     assert not [c.short() for c in api.calls_to("editMessageText", since=mark) if c.ok]
     assert not failures(caplog)
     await still_serves(bot, 29_999)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: bot/telegram/group.py group_button() calls group_lang() -> GroupService.group(), which creates "
+    "and saves a `groups` row on first contact, before it checks anything: a forged group button (j:/b:/g:/r:/y:) "
+    "pressed in a private chat stores a `groups` row for that private chat id (and is answered in Traditional "
+    "Chinese); refuse presses whose chat is not a group/supergroup first, and read the language without creating",
+)
+async def test_forged_group_buttons_in_a_private_chat_store_nothing(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = bot.api
+    user = api.make_user(29_500, "Forger", language_code="en")
+    question = await ask(bot, user, "/quiz")
+    forged = [
+        cb.join("nosuchsession"),
+        cb.begin("nosuchsession"),
+        cb.group_answer("nosuchsession", 0, 0),
+        cb.resume("nosuchsession"),
+        cb.group_language(Lang.EN),
+    ]
+    before = table_counts(bot.database)
+    mark = api.mark()
+    for data in forged:
+        api.press_raw(user, user["id"], question["message_id"], data)
+    answers = await api.wait_for("answerCallbackQuery", since=mark, count=len(forged))
+    await api.wait_idle()
+    assert {a.params.get("text") for a in answers} <= polite_notices(bot)
+    assert not failures(caplog)
+    assert table_counts(bot.database) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: bot/telegram/private.py button() answers the callback query only after act() returns; when the "
+    "edit in act() fails (a 5xx or network error from Telegram) the exception skips query.answer(), so the "
+    "person's button keeps spinning until the client gives up; answer in a `finally` (or before the edit)",
+)
+async def test_a_press_whose_edit_fails_is_still_answered(bot: RunningBot) -> None:
+    user = bot.api.make_user(29_600, "Flaky", language_code="en")
+    question = await ask(bot, user, "/quiz")
+    bot.api.fail_next("editMessageText", status=500)
+    update = bot.api.press_button(user, question, buttons(question)[0])
+    await bot.api.wait_for("editMessageText", lambda c: c.status == 500)
+    await bot.api.wait_idle()
+    assert bot.api.calls_to("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
 
 
 # ---------------------------------------------------------------------------------------------- secrets
@@ -545,19 +599,15 @@ async def test_the_token_secret_never_reaches_a_log_at_debug(
         await ask(bot, user, "/start")
         question = await ask(bot, user, "/quiz")
         bot_api.fail_next("editMessageText", status=500)  # an error path, logged as a failed update
-        for number in range(3):
-            session, position = buttons(question)[0].split(":")[1:3]
+        mark = bot_api.mark()
+        bot_api.press_button(user, question, buttons(question)[0])
+        await bot_api.wait_for("editMessageText", lambda c: c.status == 500, since=mark)
+        for _ in range(3):
             mark = bot_api.mark()
-            bot_api.press_button(user, question, cb.answer(session, int(position), 0))
-            await bot_api.wait_for("editMessageText", since=mark)
-            if number == 0:  # the failed edit: a second press repairs the message
-                mark = bot_api.mark()
-                bot_api.press_button(user, question, cb.answer(session, int(position), 0))
-                await bot_api.wait_for("editMessageText", lambda c: c.ok, since=mark)
+            await press(bot_api, user, question, buttons(question)[0])  # for the first, again: that repairs it
+            await bot_api.wait_for("editMessageText", lambda c: c.ok, since=mark)
             rating = bot_api.message(user["id"], question["message_id"])
-            mark = bot_api.mark()
-            bot_api.press_button(user, rating, next(d for d in buttons(rating) if d.startswith("c:")))
-            await bot_api.wait_for("answerCallbackQuery", since=mark)
+            await press(bot_api, user, rating, next(d for d in buttons(rating) if d.startswith("c:")))
             revealed = bot_api.message(user["id"], question["message_id"])
             mark = bot_api.mark()
             bot_api.press_button(user, revealed, buttons(revealed)[0])
@@ -572,6 +622,7 @@ async def test_the_token_secret_never_reaches_a_log_at_debug(
         await runtime.stop()
         logging.getLogger("bot").removeHandler(own)
     assert len(caplog.records) > 50, "DEBUG logging is not on"
+    assert mask(TEST_TOKEN) in caplog.text  # a record did carry the token (PTB logs its API URL at DEBUG): masked
     assert any(r.levelno == logging.DEBUG and r.name.startswith("telegram") for r in caplog.records)
     leaks = [
         f"{r.name}: {r.getMessage()[:200]}"
