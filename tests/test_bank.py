@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.core.article import Article
-from bot.core.bankstats import bank_stats
+from bot.core.bankstats import bank_stats, paragraph_coverage
 from bot.core.lang import Lang
 from bot.core.loader import load_bank
 from bot.core.model import QuestionBank, QuestionType
@@ -54,3 +54,78 @@ def test_fact_or_opinion_questions_share_the_three_labels(bank: QuestionBank) ->
             texts = tuple(option.en for option in question.options)
             labels = labels or texts
             assert texts == labels, question.id
+
+
+def test_the_bank_meets_the_quality_bar_counts(bank: QuestionBank) -> None:
+    """At least 120 questions; 8 topics of 10+; every type 12+ times; each difficulty at least a quarter."""
+    stats = bank_stats(bank)
+    assert stats.questions >= 120
+    assert len(bank.topics) >= 8 and min(stats.by_topic.values()) >= 10, stats.by_topic
+    assert min(stats.by_type.values()) >= 12, stats.by_type
+    for level in (1, 2, 3):
+        assert stats.by_difficulty[level] / stats.questions >= 0.25, stats.by_difficulty
+
+
+def test_every_paragraph_with_a_point_has_a_question(bank: QuestionBank, real_article: Article) -> None:
+    coverage = paragraph_coverage(bank, real_article)
+    assert [n for n, count in coverage.items() if count == 0] == []
+
+
+def test_released_ids_are_stable(bank: QuestionBank) -> None:
+    """A released id never disappears (it stays, or is retired) and every live id is recorded as released."""
+    lines = (SETTINGS.questions_path / "_released_ids.txt").read_text(encoding="utf-8").splitlines()
+    released = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    live = {q.id for q in bank.questions}
+    assert released - live - set(bank.retired) == set(), "released ids that vanished without being retired"
+    assert live - released == set(), "new question ids: add them to questions/_released_ids.txt"
+    assert not live & set(bank.retired)
+
+
+def test_check_stats_and_coverage_print_and_pass(real_article: Article) -> None:
+    import subprocess
+    import sys
+
+    from bot.config import PROJECT_ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--stats", "--coverage"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for heading in ("per topic:", "per type:", "per difficulty:", "fit a native quiz poll", "every paragraph"):
+        assert heading in result.stdout
+
+
+def test_coverage_fails_when_a_paragraph_has_no_question(tmp_path, write_bank) -> None:
+    import subprocess
+    import sys
+
+    from bot.config import PROJECT_ROOT
+    from tests.conftest import question_yaml, topic_yaml
+
+    article = tmp_path / "article.txt"
+    # Paragraphs 1-5 are title, captions and byline and 7 a heading, as in the real article; 6, 8 and 9 carry points.
+    lines = [
+        "標題",
+        "圖一",
+        "圖二",
+        "圖三",
+        "記者",
+        "第六段:有人咬了一口餅乾。",
+        "小標",
+        "第八段:論點。",
+        "第九段:論點。",
+    ]
+    article.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    folder = write_bank({"alpha.yaml": topic_yaml("alpha", [question_yaml("alpha-one", paragraph=6)])})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", str(folder), "--article", str(article), "--coverage"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert result.returncode == 1 and "paragraphs with a point and no question: P8, P9" in result.stderr

@@ -237,8 +237,9 @@ ODD_SEQUENCES = ["\U0001f469\u200d\U0001f4bb", "e\u0301", "\u202eabc", "\r\n", "
 ODD_TEXT = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(ODD_CHARACTERS)), max_size=80)
 LONG_TEXT = st.text(min_size=60, max_size=5000)
 # For files: everything above except lone surrogates, which no UTF-8 file can hold.
+FILE_CHARS = st.characters(codec="utf-8")
 FILE_TEXT = st.text(
-    alphabet=st.one_of(st.characters(), st.sampled_from([c for c in ODD_CHARACTERS if not "\ud800" <= c <= "\udfff"]))
+    alphabet=st.one_of(FILE_CHARS, st.sampled_from([c for c in ODD_CHARACTERS if not "\ud800" <= c <= "\udfff"]))
 )
 
 
@@ -408,20 +409,25 @@ YAML_SCALARS = st.one_of(
     st.booleans(),
     st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=30),
+    st.text(FILE_CHARS, max_size=30),
     st.sampled_from(["yes", "No", "~", "null", ".nan", "1.0", "0x1F", "2001-12-14", "<<", "*a", "&a", ""]),
 )
 YAML_VALUES = st.recursive(
     YAML_SCALARS,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.text(max_size=10), st.integers(), st.booleans(), st.none()), children, max_size=4),
+        st.dictionaries(
+            st.one_of(st.text(FILE_CHARS, max_size=10), st.integers(), st.booleans(), st.none()), children, max_size=4
+        ),
     ),
     max_leaves=20,
 )
 KEY_WORDS = st.sampled_from(
-    ["topic", "questions", "id", "title", "zh-Hant", "zh-Hans", "en", "type", "difficulty", "prompt", "options"]
-    + ["answer", "explanation", "source", "paragraph", "quote", "facts", "shuffle", "retired", "reason", "vocabulary"]
+    [
+        *("topic", "questions", "id", "title", "zh-Hant", "zh-Hans", "en", "type", "difficulty", "prompt", "options"),
+        *("answer", "explanation", "source", "paragraph", "quote", "facts", "shuffle", "retired", "reason"),
+        "vocabulary",
+    ]
 )
 # Structures shaped like a bank file, with arbitrary values where the loader expects particular ones.
 BANKISH = st.recursive(
@@ -436,7 +442,7 @@ def dump(value: object) -> str:
 
 
 @FAST
-@given(name=st.sampled_from(BANK_FILES), text=st.one_of(st.text(), FILE_TEXT), with_article=st.booleans())
+@given(name=st.sampled_from(BANK_FILES), text=st.one_of(st.text(FILE_CHARS), FILE_TEXT), with_article=st.booleans())
 @example(name="alpha.yaml", text="[" * 3000 + "]" * 3000, with_article=True)
 @example(name="alpha.yaml", text="a: &a [*a]\n", with_article=True)
 @example(name="alpha.yaml", text="topic: !!python/object/apply:os.system ['true']\n", with_article=True)
