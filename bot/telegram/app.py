@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -153,6 +154,9 @@ async def on_error(update: object, context: Context) -> None:
 
             await svc.quiz.update_user(replace(profile, active=False))
         log.info("update %s: user %s is unreachable (%s); marked inactive", update_id, user.id, error.message)
+    elif isinstance(error, StorageError | sqlite3.OperationalError):
+        # Locked or unreachable past the storage's own retries: say so in one line; the bot carries on.
+        log.error("update %s: the database is unavailable (%s); this update was not processed", update_id, error)
     elif isinstance(error, RetryAfter | NetworkError | BadRequest):
         # Expected weather on the network: one line, no traceback.
         log.warning("update %s failed: %s: %s", update_id, type(error).__name__, error)

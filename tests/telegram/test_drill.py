@@ -184,7 +184,7 @@ async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
     api, _, _ = classroom
     teacher = api.make_user(TEACHER, "Mr Chan", language_code="en")
     code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="3 days", pair="Yes")
-    class_ = students(api, 4)
+    class_ = students(api, 30)
 
     async def take(student: dict, first: dict, right: int) -> None:
         question = first
@@ -216,7 +216,7 @@ async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
     assert "Pre-test done" in panel["text"]
     mark = api.mark()
     api.press_button(teacher, panel, data_for(panel, "Start post-test"))
-    invites = await api.wait_for("sendMessage", lambda c: "post-test" in c.params["text"], since=mark, count=4)
+    invites = await api.wait_for("sendMessage", lambda c: "post-test" in c.params["text"], since=mark, count=30)
     for student, invite in zip(class_, sorted(invites, key=lambda c: c.params["chat_id"]), strict=True):
         mark = api.mark()
         api.press_button(student, invite.result, buttons(invite.result)[0][1])
@@ -232,7 +232,7 @@ async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
     assert Image.open(io.BytesIO(chart.files["photo"].data)).size == (1000, 560)
     document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
     table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
-    assert len(table) == 40 and {r["round"] for r in table} == {"pre", "post"}
+    assert len(table) == 300 and {r["round"] for r in table} == {"pre", "post"}
 
 
 async def test_refusals(bot_api: BotApiEmulator, tmp_path: Path) -> None:
