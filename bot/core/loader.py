@@ -258,7 +258,7 @@ def _load_retired(path: Path, display: str, collector: _Collector) -> None:
         if not isinstance(entry, LineDict) or not isinstance(entry.get("id"), str):
             ctx.add(getattr(entry, "line", 1), "each retired entry needs an `id`")
             continue
-        ctx.question_id = entry["id"]
+        ctx.question_id = entry["id"] if ID_PATTERN.match(entry["id"]) else repr(entry["id"])
         if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
             ctx.add(entry.line, "a retired id needs a `reason`")
         collector.retired[entry["id"]] = f"{display}:{entry.line}"
@@ -276,7 +276,11 @@ def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[st
         return {}
     for key, line in words.duplicate_keys:
         ctx.add(line, f"vocabulary: {key!r} appears twice")
-    return dict(words)
+    blank = [key for key in words if not key.strip()]
+    for key in blank:
+        # An empty word would match between every two characters and garble every Simplified text.
+        ctx.add(words.line_of(key), f"vocabulary: an empty word ({key!r}) can't be replaced")
+    return {key: value for key, value in words.items() if key.strip()}
 
 
 def _load_topic_file(
@@ -368,7 +372,8 @@ def _question(
 ) -> Question | None:
     qid = raw.get("id")
     if isinstance(qid, str):
-        ctx.question_id = qid
+        # An id that breaks the pattern is shown quoted, so it can't break a report line or forge another.
+        ctx.question_id = qid if ID_PATTERN.match(qid) else repr(qid)
     _check_keys(raw, QUESTION_KEYS, ctx, "question")
     ok = True
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):

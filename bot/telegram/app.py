@@ -93,8 +93,10 @@ def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_li
 
 def register_handlers(application: Application) -> None:
     """Every handler in the order tried: membership, commands, buttons, polls, service messages, catch-alls."""
-    private_chat = filters.ChatType.PRIVATE
-    groups = filters.ChatType.GROUPS
+    # New messages only: a custom filter replaces CommandHandler's default, and editing an old message into a
+    # command must not run it.
+    private_chat = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     # Group -1 runs first: someone over their rate limit is answered there and goes no further.
     application.add_handler(TypeHandler(Update, throttle.throttle), group=-1)
     application.add_handler(ChatMemberHandler(group.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -135,9 +137,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, group.member_left))
     # After the known commands: anything else that looks like a command, then every other message.
     application.add_handler(MessageHandler(private_chat & filters.COMMAND, private.unknown_command))
-    application.add_handler(
-        MessageHandler(private_chat & filters.UpdateType.MESSAGE & ~filters.COMMAND, private.fallback_text)
-    )
+    application.add_handler(MessageHandler(private_chat & ~filters.COMMAND, private.fallback_text))
     application.add_error_handler(on_error)
 
 

@@ -32,7 +32,7 @@ class Kind(StrEnum):
     RESUME = "r"  # r:<group session>
     GROUP_LANG = "y"  # y:<language>
     WIZARD = "w"  # w:<drill set-up so far>: the whole draft rides in the button, so no state is kept
-    TEACHER = "D"  # D:<drill>:<s|n|v|f|p|c|r>: start, next, reveal, finish round, post-test, close, report
+    TEACHER = "D"  # D:<drill>:<n|v|f|p|c|r>: next (or start), reveal, finish round, post-test, close, report
     LIVE_CHOICE = "e"  # e:<drill>:<round>:<position>:<shown option>
     LIVE_RATING = "h"  # h:<drill>:<round>:<position>:<shown option>:<g|p|s|x>
     SELF_START = "s"  # s:<drill>:<round>: a student starts a self-paced round
@@ -49,24 +49,29 @@ class MenuItem(StrEnum):
 _CONFIDENCE_CODES = {"g": Confidence.GUESS, "p": Confidence.PROBABLY, "s": Confidence.SURE, "x": None}
 _CODE_OF = {value: code for code, value in _CONFIDENCE_CODES.items()}
 _SESSION = r"[A-Za-z0-9_-]{1,22}"
+# Numbers exactly as `encode` writes them: ASCII digits, no leading zeros (so one action has one spelling).
+_N3 = r"0|[1-9][0-9]{0,2}"
+_N2 = r"0|[1-9][0-9]?"
 _PATTERNS = {
-    Kind.ANSWER: re.compile(rf"^a:({_SESSION}):(\d{{1,3}}):(\d{{1,2}})$"),
-    Kind.CONFIDENCE: re.compile(rf"^c:({_SESSION}):(\d{{1,3}}):([gpsx])$"),
-    Kind.NEXT: re.compile(rf"^n:({_SESSION}):(\d{{1,3}})$"),
-    Kind.MENU: re.compile(r"^m:(quick|topics|review|stats|lang)$"),
-    Kind.TOPIC: re.compile(r"^t:([a-z0-9_]{1,40})$"),
-    Kind.LANG: re.compile(r"^l:(zh-Hant|zh-Hans|en)$"),
-    Kind.FORGET: re.compile(r"^f:(yes|no)$"),
-    Kind.JOIN: re.compile(rf"^j:({_SESSION})$"),
-    Kind.BEGIN: re.compile(rf"^b:({_SESSION})$"),
-    Kind.GROUP_ANSWER: re.compile(rf"^g:({_SESSION}):(\d{{1,3}}):(\d{{1,2}})$"),
-    Kind.RESUME: re.compile(rf"^r:({_SESSION})$"),
-    Kind.GROUP_LANG: re.compile(r"^y:(zh-Hant|zh-Hans|en)$"),
-    Kind.WIZARD: re.compile(r"^w:([0-9a-f]{1,4})\.(\d{1,2})\.(\d{1,3})\.([ls])\.(\d{1,2})\.([01])\.(\d{1,2})\.(\d)$"),
-    Kind.TEACHER: re.compile(rf"^D:({_SESSION}):([snvfpcr])$"),
-    Kind.LIVE_CHOICE: re.compile(rf"^e:({_SESSION}):([mpor]):(\d{{1,2}}):(\d{{1,2}})$"),
-    Kind.LIVE_RATING: re.compile(rf"^h:({_SESSION}):([mpor]):(\d{{1,2}}):(\d{{1,2}}):([gpsx])$"),
-    Kind.SELF_START: re.compile(rf"^s:({_SESSION}):([mpor])$"),
+    Kind.ANSWER: re.compile(rf"a:({_SESSION}):({_N3}):({_N2})"),
+    Kind.CONFIDENCE: re.compile(rf"c:({_SESSION}):({_N3}):([gpsx])"),
+    Kind.NEXT: re.compile(rf"n:({_SESSION}):({_N3})"),
+    Kind.MENU: re.compile(r"m:(quick|topics|review|stats|lang)"),
+    Kind.TOPIC: re.compile(r"t:([a-z0-9_]{1,40})"),
+    Kind.LANG: re.compile(r"l:(zh-Hant|zh-Hans|en)"),
+    Kind.FORGET: re.compile(r"f:(yes|no)"),
+    Kind.JOIN: re.compile(rf"j:({_SESSION})"),
+    Kind.BEGIN: re.compile(rf"b:({_SESSION})"),
+    Kind.GROUP_ANSWER: re.compile(rf"g:({_SESSION}):({_N3}):({_N2})"),
+    Kind.RESUME: re.compile(rf"r:({_SESSION})"),
+    Kind.GROUP_LANG: re.compile(r"y:(zh-Hant|zh-Hans|en)"),
+    Kind.WIZARD: re.compile(
+        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.([ls])\.({_N2})\.([01])\.({_N2})\.([0-9])"
+    ),
+    Kind.TEACHER: re.compile(rf"D:({_SESSION}):([nvfpcr])"),
+    Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):([mpor]):({_N2}):({_N2})"),
+    Kind.LIVE_RATING: re.compile(rf"h:({_SESSION}):([mpor]):({_N2}):({_N2}):([gpsx])"),
+    Kind.SELF_START: re.compile(rf"s:({_SESSION}):([mpor])"),
 }
 GROUP_KINDS = frozenset({Kind.JOIN, Kind.BEGIN, Kind.GROUP_ANSWER, Kind.RESUME, Kind.GROUP_LANG})
 # Handler routing by first letter: group buttons go to the group module, everything else to the private one.
@@ -188,7 +193,7 @@ def parse(data: object) -> Action | None:
         kind = Kind(data[0])
     except ValueError:
         return None
-    match = _PATTERNS[kind].match(data)
+    match = _PATTERNS[kind].fullmatch(data)  # not .match: `$` would also accept a trailing newline
     if match is None:
         return None
     groups = match.groups()

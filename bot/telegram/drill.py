@@ -175,7 +175,7 @@ async def button(update: Update, context: Context) -> None:
     svc = services(context)
     profile = await profile_of(update, svc)
     action = cb.parse(query.data)
-    if action is None:
+    if action is None or query.message is None:  # every drill button edits or answers its own message
         await query.answer(svc.t("notice.invalid", profile.lang))
         return
     try:
@@ -192,6 +192,8 @@ async def act(update: Update, context: Context, svc: BotServices, profile: UserP
     lang = profile.lang
     if action.kind is Kind.WIZARD:
         assert action.wizard is not None
+        if not svc.drill_render.offered(action.wizard):
+            return svc.t("notice.invalid", lang)
         if action.wizard.step >= 8:
             await create(update, context, svc, profile, action.wizard)
         else:

@@ -41,6 +41,17 @@ class DrillRenderer:
 
     # ---------------------------------------------------------------- wizard
 
+    def offered(self, state: WizardState) -> bool:
+        """Whether the draft holds only choices the wizard offers (it rides in a button, so it can be forged)."""
+        return (
+            state.topics < (1 << len(self.bank.topics))
+            and state.count in COUNTS
+            and state.seconds in SECONDS
+            and state.days in OPEN_DAYS
+            and state.retest in RETEST_DAYS
+            and 1 <= state.step <= 8
+        )
+
     def chosen_topics(self, state: WizardState) -> list[str]:
         return [t.id for n, t in enumerate(self.bank.topics) if state.topics & (1 << n)]
 

@@ -27,6 +27,7 @@ from . import callbacks as cb
 from .callbacks import Action, Kind
 from .context import BotServices, Context, services
 from .render import LETTERS, Rendered
+from .sending import echo_safe
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +343,7 @@ async def group_quiz(update: Update, context: Context) -> None:
         return
     count, words = svc.settings.quiz_length, []
     for arg in context.args or []:
-        if arg.isdigit():
+        if arg.isascii() and arg.isdigit():  # not '²': str.isdigit() accepts digits int() refuses
             count = int(arg)
         else:
             words.append(arg)
@@ -352,7 +353,8 @@ async def group_quiz(update: Update, context: Context) -> None:
         if found is None:
             names = ", ".join(t.id for t in svc.bank.topics)
             await reply(
-                update, svc.group_render.text("quiz.unknown_topic", lang, topic=" ".join(words)[:40], topics=names)
+                update,
+                svc.group_render.text("quiz.unknown_topic", lang, topic=echo_safe(" ".join(words)), topics=names),
             )
             return
         topic = found.id
@@ -469,10 +471,12 @@ async def group_button(update: Update, context: Context) -> None:
     assert query is not None and query.from_user is not None
     svc = services(context)
     action = cb.parse(query.data)
-    chat_id = query.message.chat.id if query.message is not None else None
-    if action is None or chat_id is None:
+    chat = query.message.chat if query.message is not None else None
+    if action is None or chat is None or chat.type not in (chat.GROUP, chat.SUPERGROUP):
+        # Group buttons only mean something in a group; checked before anything is looked up or stored.
         await query.answer(svc.t("notice.invalid", Lang.EN))
         return
+    chat_id = chat.id
     lang = await group_lang(svc, chat_id)
     session = await svc.group.get(action.session_id) if action.session_id else None
     if action.session_id and (session is None or session.chat_id != chat_id):

@@ -3,6 +3,7 @@ the renderer formats, and these functions only carry an update to one and the re
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 
@@ -18,7 +19,7 @@ from . import drill
 from .callbacks import Action, Kind, MenuItem
 from .commands import command_menu
 from .context import BotServices, Context, profile_of, services
-from .sending import drop_keyboard, edit, send
+from .sending import drop_keyboard, echo_safe, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def quiz_command(update: Update, context: Context) -> None:
     topic = svc.bank.find_topic(wanted)
     if topic is None:
         names = ", ".join(t.id for t in svc.bank.topics)
-        notice = svc.render.text("quiz.unknown_topic", profile.lang, topic=wanted[:40], topics=names)
+        notice = svc.render.text("quiz.unknown_topic", profile.lang, topic=echo_safe(wanted), topics=names)
         await send(update, replace(svc.render.topics(profile.lang), text=notice.text))
         return
     await begin_quiz(
@@ -171,7 +172,7 @@ async def button(update: Update, context: Context) -> None:
     assert query is not None
     svc = services(context)
     action = cb.parse(query.data)
-    if action is None or (action.kind is not Kind.FORGET and query.message is None):
+    if action is None or query.message is None:
         lang = (await profile_of(update, svc)).lang
         await query.answer(svc.t("notice.invalid", lang))
         return
@@ -186,6 +187,12 @@ async def button(update: Update, context: Context) -> None:
         if rejected.reason in RESYNC:
             await resync(svc, profile, query, action)
         return
+    except Exception:
+        # The move is stored; only showing it failed (Telegram 5xx, network). Stop the button's spinner anyway:
+        # pressing again brings the message up to date.
+        with contextlib.suppress(TelegramError):
+            await query.answer(svc.t("notice.error", profile.lang))
+        raise
     await query.answer(notice)
 
 

@@ -3,6 +3,8 @@ message is gone goes on in a new one."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 
@@ -39,3 +41,9 @@ async def drop_keyboard(query: CallbackQuery) -> None:
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
+
+
+def echo_safe(text: str, limit: int = 40) -> str:
+    """Someone's own words, fit to repeat back: no control or bidi format characters (which could reverse the rest
+    of the bot's line), cut to `limit`."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))[:limit]

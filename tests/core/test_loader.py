@@ -73,7 +73,7 @@ def test_every_problem_is_reported_at_once(write_bank: WriteBank, article: Artic
         ("alpha-hard", "difficulty must be 1, 2 or 3"),
         ("alpha-kind", "type must be one of"),
         ("alpha-tf", "a true_false question has exactly 2 options"),
-        ("Bad_ID", "id must be lower-kebab-case"),
+        ("'Bad_ID'", "id must be lower-kebab-case"),  # shown quoted: it breaks the id pattern
         ("alpha-typo", "unknown key 'explaination'"),
     ]
     for qid, message in expected:

@@ -23,6 +23,8 @@ from bot.core.drill import DrillMode, DrillSpec
 from bot.core.lang import Lang
 from bot.logs import RedactSecrets, configure_logging, redact
 from bot.telegram import callbacks as cb
+from bot.telegram.callbacks import WizardState
+from bot.telegram.drill_render import COUNTS, OPEN_DAYS, RETEST_DAYS, SECONDS
 from tests.emulator import BotApiEmulator, objects
 from tests.emulator.pytest_plugin import TEST_TOKEN
 from tests.telegram.conftest import RunningBot, bot_settings, start_bot
@@ -88,10 +90,25 @@ def inject(api: BotApiEmulator, update: dict[str, Any]) -> dict:
     return api.inject(update)
 
 
+async def settle(api: BotApiEmulator, quiet: float = 0.3) -> None:
+    """Wait until the bot has fetched every queued update, then until it has made no call for `quiet` seconds."""
+    deadline = time.monotonic() + 5
+    while api.pending_updates:
+        assert time.monotonic() < deadline, "the bot stopped fetching updates"
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(quiet)  # wait_idle alone would return at once if the handlers haven't called yet
+    await api.wait_idle(quiet=quiet)
+
+
+def calls_in(bot: RunningBot, mark: int, chat_id: int) -> list[Any]:
+    """What the bot asked of the API about one chat since `mark`."""
+    return [c for c in bot.api.calls_to(since=mark) if c.method != "getUpdates" and c.params.get("chat_id") == chat_id]
+
+
 async def replies_to(bot: RunningBot, mark: int, chat_id: int) -> list[Any]:
     """What the bot did in a chat since `mark`, once it has gone quiet."""
-    await bot.api.wait_idle(quiet=0.3)
-    return [c for c in bot.api.calls_to(since=mark) if c.method != "getUpdates" and c.params.get("chat_id") == chat_id]
+    await settle(bot.api)
+    return calls_in(bot, mark, chat_id)
 
 
 async def still_serves(bot: RunningBot, user_id: int) -> None:
@@ -107,7 +124,7 @@ async def question_for(bot: RunningBot, user: dict, *, within: float = 6.0) -> d
     while True:
         mark = bot.api.mark()
         bot.api.send_text(user, "/quiz")
-        await bot.api.wait_idle(quiet=0.3)
+        await settle(bot.api)
         sent = [c for c in bot.api.calls_to("sendMessage", since=mark, chat_id=user["id"]) if c.ok]
         for call in sent:
             if call.result["text"].startswith("Question 1/"):
@@ -161,14 +178,16 @@ async def test_odd_private_messages_get_at_most_one_polite_reply(
         ("start with many arguments", "/start " + " ".join(["quiz"] * 1000)),
         *((f"odd text: {name}", text) for name, text in ODD_TEXTS.items()),
     ]
-    for number, (name, content) in enumerate(cases):
+    mark = api.mark()
+    for number, (_, content) in enumerate(cases):  # all at once, each from its own person
         user = api.make_user(10_000 + number, "Odd", language_code="en")
-        mark = api.mark()
         if isinstance(content, str):
             api.send_text(user, content)
         else:
             inject(api, message_update(user, objects.private_chat(user), **content))
-        calls = await replies_to(bot, mark, user["id"])
+    await settle(api)
+    for number, (name, _) in enumerate(cases):
+        calls = calls_in(bot, mark, 10_000 + number)
         sent = [c for c in calls if c.method == "sendMessage"]
         assert len(sent) <= 1, (name, [c.short() for c in calls])
         assert all(c.ok for c in calls), (name, [c.short() for c in calls])
@@ -193,26 +212,21 @@ async def test_odd_group_commands_get_at_most_one_polite_reply(
         "/lang " + "zh" * 1000,
         "/start " + "\u0663" * 64,
     ]
-    for number, text in enumerate(cases):
+    mark = api.mark()
+    for number, text in enumerate(cases):  # all at once, each in its own group
         group = api.add_group(-30_000 - number, "Odd group", admins=[owner])
-        mark = api.mark()
         api.send_text(owner, text, group)
-        calls = await replies_to(bot, mark, group["id"])
+    await settle(api)
+    for job in bot.runtime.application.job_queue.jobs():  # lobbies that opened: don't let them run on
+        job.schedule_removal()
+    for number, text in enumerate(cases):
+        calls = calls_in(bot, mark, -30_000 - number)
         assert all(c.ok for c in calls), (text[:30], [c.short() for c in calls])
         assert len([c for c in calls if c.method in ("sendMessage", "sendPoll")]) <= 1, text[:30]
-        if group["id"] in {c.params.get("chat_id") for c in calls if c.method == "sendMessage"}:
-            for job in bot.runtime.application.job_queue.jobs():  # a lobby opened: don't let it run on
-                job.schedule_removal()
     assert not failures(caplog)
     await still_serves(bot, 29_999)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/telegram/group.py group_quiz takes any argument with str.isdigit() as the question count "
-    "and calls int() on it; '²' (and other No-category digits) pass isdigit() but int('²') raises ValueError, "
-    "so `/quiz ²` in a group fails with a traceback and no reply; use arg.isdecimal() (or a [0-9]+ match)",
-)
 async def test_group_quiz_with_a_superscript_count_gets_a_reply(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -271,7 +285,7 @@ async def test_update_types_the_bot_ignores_get_no_reply(bot: RunningBot, caplog
     mark = api.mark()
     for update in updates:
         inject(api, update)
-    await api.wait_idle(quiet=0.5, timeout=10)
+    await settle(api, quiet=0.5)
     assert [c.short() for c in api.calls_to(since=mark) if c.method != "getUpdates"] == []
     assert not api.pending_updates  # every one was fetched
     assert not failures(caplog)
@@ -293,7 +307,7 @@ async def test_a_callback_query_with_no_data_is_answered_politely(
     inject_callback(bot.api, user, message={"message_id": 1, "date": 0, "chat": group})
     answers = await bot.api.wait_for("answerCallbackQuery", since=mark, count=3)
     assert {a.params.get("text") for a in answers} <= polite_notices(bot)
-    await bot.api.wait_idle()
+    await settle(bot.api)
     assert [c.method for c in bot.api.calls_to(since=mark) if c.method not in ("getUpdates",)] == [
         "answerCallbackQuery"
     ] * 3
@@ -330,43 +344,28 @@ async def test_callback_queries_without_a_message_are_answered_politely(
         inject_callback(bot.api, user, data=data)
     answers = await bot.api.wait_for("answerCallbackQuery", since=mark, count=len(datas))
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
-    await bot.api.wait_idle()
+    await settle(bot.api)
     assert not failures(caplog)
     assert rows(bot, "SELECT count(*) FROM answers") == [(0,)]
     await still_serves(bot, 24_999)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/telegram/private.py button() lets FORGET presses through without a message "
-    "(`action.kind is not Kind.FORGET and query.message is None`), then forget_answer() -> sending.edit() -> "
-    "query.edit_message_text raises TypeError('Cannot edit an inaccessible message'): the press is never "
-    "answered and the update fails with a traceback; answer first and skip the edit (or send a new "
-    "message) when query.message is None",
-)
 async def test_a_forget_press_without_a_message_is_answered(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
     user = bot.api.make_user(25_000, "Forget", language_code="en")
     await ask(bot, user, "/start")
     mark = bot.api.mark()
     inject_callback(bot.api, user, data=cb.forget(False))
-    await bot.api.wait_idle()
+    await settle(bot.api)
     assert not failures(caplog)
     assert len(bot.api.calls_to("answerCallbackQuery", since=mark)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/telegram/drill.py button()/act() never checks query.message: a WIZARD press without a "
-    "message reaches sending.edit() -> query.edit_message_text, which raises TypeError('Cannot edit an "
-    "inaccessible message'); the press is never answered and the update fails with a traceback (at step 8 "
-    "the drill is even created first); refuse like private.button does when query.message is None",
-)
 async def test_a_wizard_press_without_a_message_is_answered(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
     user = bot.api.make_user(26_000, "Wiz", language_code="en")
     await ask(bot, user, "/drill")
     mark = bot.api.mark()
-    inject_callback(bot.api, user, data=cb.WizardState().encode())
-    await bot.api.wait_idle()
+    inject_callback(bot.api, user, data=WizardState().encode())
+    await settle(bot.api)
     assert not failures(caplog)
     assert len(bot.api.calls_to("answerCallbackQuery", since=mark)) == 1
 
@@ -409,7 +408,7 @@ async def test_absurd_nicknames_are_trimmed_or_refused(bot: RunningBot, caplog: 
             assert kept in reply or kept.strip() in reply, (name, kept, reply)
     edited = await api.wait_for("editMessageText", chat_id=teacher["id"], timeout=6)  # the panel, batched
     assert edited.ok, edited.short()
-    await api.wait_idle()
+    await settle(api)
     assert "Ann" in api.message(teacher["id"], panel.message_id)["text"]
     assert "<b>Bob</b> & <i>co</i>" in api.message(teacher["id"], panel.message_id)["text"]
     assert not failures(caplog)
@@ -432,7 +431,7 @@ async def test_200_presses_of_one_answer_button_store_one_answer(
     mark = api.mark()
     ids = {api.press_button(user, question, data)["callback_query"]["id"] for _ in range(200)}
     answers = await api.wait_for("answerCallbackQuery", since=mark, count=200, timeout=20)
-    await api.wait_idle()
+    await settle(api)
     assert {a.params["callback_query_id"] for a in api.calls_to("answerCallbackQuery", since=mark)} == ids
     assert len(api.calls_to("answerCallbackQuery", since=mark)) == 200  # each exactly once
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
@@ -507,7 +506,7 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
     for data in forged:
         api.press_raw(user, user["id"], question["message_id"], data)
     answers = await api.wait_for("answerCallbackQuery", since=mark, count=50, timeout=15)
-    await api.wait_idle()
+    await settle(api)
     assert len(api.calls_to("answerCallbackQuery", since=mark)) == 50
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
     assert table_counts(bot.database) == before
@@ -516,13 +515,6 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
     await still_serves(bot, 29_999)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/telegram/group.py group_button() calls group_lang() -> GroupService.group(), which creates "
-    "and saves a `groups` row on first contact, before it checks anything: a forged group button (j:/b:/g:/r:/y:) "
-    "pressed in a private chat stores a `groups` row for that private chat id (and is answered in Traditional "
-    "Chinese); refuse presses whose chat is not a group/supergroup first, and read the language without creating",
-)
 async def test_forged_group_buttons_in_a_private_chat_store_nothing(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -541,25 +533,19 @@ async def test_forged_group_buttons_in_a_private_chat_store_nothing(
     for data in forged:
         api.press_raw(user, user["id"], question["message_id"], data)
     answers = await api.wait_for("answerCallbackQuery", since=mark, count=len(forged))
-    await api.wait_idle()
+    await settle(api)
     assert {a.params.get("text") for a in answers} <= polite_notices(bot)
     assert not failures(caplog)
     assert table_counts(bot.database) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bot/telegram/private.py button() answers the callback query only after act() returns; when the "
-    "edit in act() fails (a 5xx or network error from Telegram) the exception skips query.answer(), so the "
-    "person's button keeps spinning until the client gives up; answer in a `finally` (or before the edit)",
-)
 async def test_a_press_whose_edit_fails_is_still_answered(bot: RunningBot) -> None:
     user = bot.api.make_user(29_600, "Flaky", language_code="en")
     question = await ask(bot, user, "/quiz")
     bot.api.fail_next("editMessageText", status=500)
     update = bot.api.press_button(user, question, buttons(question)[0])
     await bot.api.wait_for("editMessageText", lambda c: c.status == 500)
-    await bot.api.wait_idle()
+    await settle(bot.api)
     assert bot.api.calls_to("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
 
 
@@ -634,3 +620,43 @@ async def test_the_token_secret_never_reaches_a_log_at_debug(
     assert SECRET not in caplog.text
     own_leaks = [r.getMessage() for r in raw if SECRET in r.getMessage() or SECRET in str(r.exc_info)]
     assert not own_leaks  # the bot's own code never logs the token, filter or not
+
+
+async def test_editing_an_old_message_into_a_command_runs_nothing(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = bot.api
+    user = api.make_user(31_000, "Ed", language_code="en")
+    said = api.send_text(user, "hello")
+    await api.wait_for("sendMessage", chat_id=user["id"])
+    owner = api.make_user(31_001, "Own", language_code="en")
+    group = api.add_group(-34_000, "Edits", admins=[owner])
+    posted = api.send_text(owner, "/help", group)
+    await api.wait_for("sendMessage", chat_id=group["id"])
+    await settle(api)
+    mark = api.mark()
+    api.edit_text(user, said["message"], "/forget")
+    api.edit_text(owner, posted["message"], "/quiz")
+    await settle(api)
+    for job in bot.runtime.application.job_queue.jobs():  # a lobby that opened: don't let it run on
+        job.schedule_removal()
+    assert not failures(caplog)
+    assert [c.short() for c in api.calls_to(since=mark) if c.method != "getUpdates"] == []
+
+
+async def test_a_forged_wizard_cannot_create_a_drill_the_wizard_never_offers(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = bot.api
+    user = api.make_user(32_000, "Wz", language_code="en")
+    overview = await ask(bot, user, "/drill")
+    forged = WizardState(topics=0xFFFF, count=99, seconds=1, mode="l", days=0, pair=True, retest=99, step=9)
+    mark = api.mark()
+    api.press_raw(user, user["id"], overview["message_id"], forged.encode())
+    await api.wait_for("answerCallbackQuery", since=mark)
+    await settle(api)
+    assert not failures(caplog)
+    for drill in await bot.services.drill.teacher_drills(user["id"]):
+        spec = drill.spec
+        assert spec.count in COUNTS and (spec.seconds or 0) in SECONDS, spec
+        assert spec.open_days in OPEN_DAYS and (spec.retest_days or 0) in RETEST_DAYS, spec
