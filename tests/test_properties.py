@@ -39,7 +39,7 @@ CONFIDENCES = st.sampled_from([*Confidence, None])
 MENU_ITEMS = st.sampled_from(list(MenuItem))
 LANGS = st.sampled_from(list(Lang))
 TOPIC_IDS = st.from_regex(r"[a-z0-9_]{1,40}", fullmatch=True)
-TEACHER_ACTIONS = st.sampled_from("snvfpcr")
+TEACHER_ACTIONS = st.sampled_from("nvfpcr")
 ROUND_LETTERS = st.sampled_from(sorted(cb.ROUND_LETTERS))
 WIZARDS = st.builds(
     WizardState,
