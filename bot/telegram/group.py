@@ -371,8 +371,8 @@ async def group_quiz(update: Update, context: Context) -> None:
     schedule(context.application, session)
 
 
-async def group_stop(update: Update, context: Context) -> None:
-    """/stop: the starter or an admin ends the quiz with the results so far."""
+async def controlled_session(update: Update, context: Context) -> tuple[BotServices, GroupSession, Lang] | None:
+    """The group's open session if the sender started it or administers the group; else says why, returns None."""
     svc = services(context)
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
@@ -380,10 +380,21 @@ async def group_stop(update: Update, context: Context) -> None:
     session = await svc.group.active(chat.id)
     if session is None:
         await reply(update, svc.group_render.text("group.no_session", lang))
-        return
+        return None
     if not await may_control(context, svc, session, user):
         await reply(update, svc.group_render.text("group.only_starter", lang))
+        return None
+    return svc, session, lang
+
+
+async def group_stop(update: Update, context: Context) -> None:
+    """/stop: the starter or an admin ends the quiz with the results so far."""
+    controlled = await controlled_session(update, context)
+    if controlled is None:
         return
+    svc, session, lang = controlled
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
     stopped = await svc.group.stop(session.id)
     if stopped is None:
         return
@@ -401,17 +412,10 @@ async def group_stop(update: Update, context: Context) -> None:
 
 async def group_skip(update: Update, context: Context) -> None:
     """/skip: the starter or an admin closes the open question now."""
-    svc = services(context)
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
-    lang = await group_lang(svc, chat.id)
-    session = await svc.group.active(chat.id)
-    if session is None:
-        await reply(update, svc.group_render.text("group.no_session", lang))
+    controlled = await controlled_session(update, context)
+    if controlled is None:
         return
-    if not await may_control(context, svc, session, user):
-        await reply(update, svc.group_render.text("group.only_starter", lang))
-        return
+    svc, session, _ = controlled
     if session.phase is GroupPhase.LOBBY:
         await carry_out(context.application, svc, await svc.group.start_now(session.id))
     elif session.phase is GroupPhase.ASKING:
