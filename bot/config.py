@@ -50,6 +50,7 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
+    rate_limiter: bool = True
 
     def __repr__(self) -> str:
         return (
@@ -60,7 +61,8 @@ class Settings:
             f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
             f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students}, "
             f"webhook_url={self.webhook_url!r}, webhook_listen={self.webhook_listen!r}, "
-            f"webhook_port={self.webhook_port}, webhook_secret={'***' if self.webhook_secret else None})"
+            f"webhook_port={self.webhook_port}, webhook_secret={'***' if self.webhook_secret else None}, "
+            f"rate_limiter={self.rate_limiter})"
         )
 
     def require_token(self) -> str:
@@ -110,6 +112,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     secret = get("WEBHOOK_SECRET")
     if secret is not None and not SECRET_PATTERN.match(secret):
         raise ConfigError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    limiter = (get("TELEGRAM_RATE_LIMITER") or "on").lower()
+    if limiter not in ("on", "off"):
+        raise ConfigError(f"TELEGRAM_RATE_LIMITER must be on or off, not {limiter!r}")
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
@@ -144,6 +149,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
         webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=int(port),
         webhook_secret=secret,
+        rate_limiter=limiter == "on",
     )
 
 

@@ -177,7 +177,7 @@ class BotRuntime:
         rate_limit: bool = True,
     ) -> None:
         self.settings = settings
-        self.rate_limit = rate_limit
+        self.rate_limit = rate_limit and settings.rate_limiter
         self.bank = bank
         self.rng = rng
         self.clock = clock

@@ -1,0 +1,226 @@
+"""Benchmark: the whole stack with real worker processes, SQLite or PostgreSQL, one or two workers.
+
+Run: .venv/bin/python bench/bench_stack.py --database sqlite --workers 1 --users 10 100 1000
+     TEST_DATABASE_URL=postgresql://... .venv/bin/python bench/bench_stack.py --database postgres --workers 2
+
+Each worker is `python -m bot run --webhook` in its own process; the load generator (this process, which also hosts
+the Bot API emulator the workers reply to) posts updates straight to the workers' webhook ports, people spread over
+the workers by id, as a load balancer would. Every person takes a private quiz at once: /quiz, then per question an
+option, a confidence level and Next, waiting for the bot's answer each time. The time of an update runs from the POST
+to the worker's first API call about that person. Memory per live member is the workers' resident memory added
+while everyone's quiz was open, divided by the number of people. AIORateLimiter is off (the emulator enforces no
+send limit, so it would only measure the limiter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.emulator import ApiCall, BotApiEmulator  # noqa: E402
+
+TOKEN = "123456:BENCH-token-value"
+SECRET = "bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Waiting(BotApiEmulator):
+    """Resolves a person's waiter at the bot's first call about them, and again at the call that ends a step."""
+
+    def __init__(self) -> None:
+        super().__init__(token=TOKEN, bot_username="BenchBot")
+        self.first: dict[int, asyncio.Future[float]] = {}
+        self.last: dict[int, tuple[str, asyncio.Future[ApiCall]]] = {}
+        self.query_owner: dict[str, int] = {}
+
+    def _record(self, call: ApiCall) -> None:
+        super()._record(call)
+        owner = call.params.get("chat_id") or self.query_owner.pop(str(call.params.get("callback_query_id")), None)
+        if owner is None:
+            return
+        owner = int(owner)
+        first = self.first.pop(owner, None)
+        if first is not None and not first.done():
+            first.set_result(call.time)
+        waiting = self.last.get(owner)
+        if waiting is not None and waiting[0] == call.method and not waiting[1].done():
+            del self.last[owner]
+            waiting[1].set_result(call)
+
+
+async def person(
+    api: Waiting,
+    http: aiohttp.ClientSession,
+    ports: list[int],
+    user_id: int,
+    questions: int,
+    delays: list[float],
+    gate: asyncio.Semaphore,
+    opened: asyncio.Event,
+    ready: list[int],
+) -> None:
+    user = api.make_user(user_id, f"U{user_id}")
+    port = ports[user_id % len(ports)]
+    loop = asyncio.get_running_loop()
+
+    async def step(update: dict, closing: str) -> ApiCall:
+        api.first[user_id] = loop.create_future()
+        done: asyncio.Future[ApiCall] = loop.create_future()
+        api.last[user_id] = (closing, done)
+        if "callback_query" in update:
+            api.query_owner[update["callback_query"]["id"]] = user_id
+        async with gate:
+            started = time.monotonic()
+            async with http.post(
+                f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            ) as reply:
+                assert reply.status == 200, reply.status
+            delays.append(await asyncio.wait_for(api.first[user_id], 120) - started)
+            return await asyncio.wait_for(done, 120)
+
+    message = (await step(api.send_text(user, "/quiz"), "sendMessage")).result
+    ready.append(user_id)
+    await opened.wait()  # measure memory while every quiz is open
+    for _ in range(questions):
+        option = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        await step(api.press_button(user, message, option), "answerCallbackQuery")
+        rating = api.message(user_id, message["message_id"])
+        sure = rating["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
+        await step(api.press_button(user, rating, sure), "answerCallbackQuery")
+        revealed = api.message(user_id, message["message_id"])
+        next_button = revealed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        await step(api.press_button(user, revealed, next_button), "answerCallbackQuery")
+        message = api.last_message(user_id)
+
+
+async def run(database_url: str, workers: int, users: int, questions: int) -> dict[str, float]:
+    async with Waiting() as api:
+        ports = [free_port() for _ in range(workers)]
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": database_url,
+            "QUIZ_LENGTH": str(questions),
+            "LOG_LEVEL": "WARNING",
+            "TELEGRAM_RATE_LIMITER": "off",
+            "WEBHOOK_URL": "https://bench.example.test/hook",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_SECRET": SECRET,
+        }
+        processes = []
+        for port in ports:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "run",
+                    "--webhook",
+                    "--env-file",
+                    "/nonexistent",
+                    cwd=ROOT,
+                    env={**env, "WEBHOOK_PORT": str(port)},
+                    stdout=asyncio.subprocess.DEVNULL,
+                )
+            )
+        await api.wait_for("setWebhook", count=workers, timeout=60)
+        await asyncio.sleep(0.5)
+        for user_id in range(1, 1 + workers):  # warm up: the first update of a worker pays for imports and caches
+            api.make_user(user_id, "warm")
+        base_rss = sum(rss_kib(p.pid) for p in processes)
+        gate = asyncio.Semaphore(200)  # open connections from the load generator at once
+        opened = asyncio.Event()
+        ready: list[int] = []
+        delays: list[float] = []
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as http:
+            started = time.perf_counter()
+            tasks = [
+                asyncio.ensure_future(person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready))
+                for n in range(users)
+            ]
+            while len(ready) < users:
+                await asyncio.sleep(0.05)
+                if any(t.done() and t.exception() for t in tasks):
+                    raise next(t.exception() for t in tasks if t.done() and t.exception())
+            live_rss = sum(rss_kib(p.pid) for p in processes)
+            opened.set()
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - started
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await process.wait()
+    ordered = sorted(delays)
+    return {
+        "updates": len(ordered),
+        "rate": len(ordered) / elapsed,
+        "p50": ordered[len(ordered) // 2] * 1000,
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "memory": max(0, live_rss - base_rss) / users,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--users", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{args.database}, {args.workers} worker(s), {args.questions} questions (1 + 3 x questions updates a person)")
+    for users in args.users:
+        results = []
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as folder:
+                if args.database == "sqlite":
+                    url = f"sqlite:///{folder}/bench.db"
+                else:
+                    url = os.environ.get("TEST_DATABASE_URL") or sys.exit("set TEST_DATABASE_URL for PostgreSQL")
+                    await reset_postgres(url)
+                results.append(await run(url, args.workers, users, args.questions))
+        rate, p50, p99, memory = (statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99", "memory"))
+        runs = ", ".join(f"{r['rate']:.0f}/s p99 {r['p99']:.0f} ms" for r in results)
+        print(
+            f"  {users:>6} people: {rate:7.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:7.1f} ms, "
+            f"{memory:6.1f} KiB per live member   (runs: {runs})"
+        )
+
+
+async def reset_postgres(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
