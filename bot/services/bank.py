@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..core.article import Article
@@ -19,8 +20,16 @@ def load_article(path: Path) -> Article | None:
 
 
 def check_bank(paths: Sequence[Path], article_path: Path, *, root: Path | None = None) -> LoadReport:
-    """Load and validate, with the article when it can be read."""
-    return load_bank(paths, article=load_article(article_path), root=root)
+    """Load and validate, with the article when it can be read (and say where it was looked for when not)."""
+    article = load_article(article_path)
+    report = load_bank(paths, article=article, root=root)
+    if article is None:
+        notes = tuple(
+            f"{note} (looked for it at {article_path}; set ARTICLE_PATH)" if note.startswith("article not") else note
+            for note in report.notes
+        )
+        report = replace(report, notes=notes)
+    return report
 
 
 def open_bank(paths: Sequence[Path], article_path: Path, *, root: Path | None = None) -> QuestionBank:
