@@ -219,6 +219,10 @@ class SQLiteStorage:
             )
         for number in range(version, SCHEMA_VERSION):
             async with self._transaction():
+                # Another process (a second worker starting at the same time) may have applied this step while we
+                # waited for the write lock: look again inside the transaction.
+                if await self.schema_version() > number:
+                    continue
                 for statement in _statements(MIGRATIONS[number]):
                     await self._db.execute(statement)
                 await self._db.execute(f"PRAGMA user_version = {number + 1}")

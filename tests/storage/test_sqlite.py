@@ -40,3 +40,38 @@ async def test_open_storage_urls(tmp_path: Path) -> None:
         await open_storage("mysql://x")
     with pytest.raises(StorageError, match="bad SQLite URL"):
         await open_storage("sqlite://relative.db")
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Path) -> None:
+    """Two workers starting together on a fresh file: one applies the schema, the other finds it done."""
+    import subprocess
+    import sys
+    import time
+
+    from bot.config import PROJECT_ROOT
+
+    script = (
+        "import asyncio, sys, time\n"
+        "from bot.storage.sqlite import SQLiteStorage\n"
+        "async def main():\n"
+        "    time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all open at the same moment\n"
+        "    store = await SQLiteStorage.open(sys.argv[1])\n"
+        "    print(await store.schema_version())\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+    )
+    path = str(tmp_path / "shared.db")
+    start = str(time.time() + 3.0)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, path, start],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=60) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], results
+    assert {out.strip() for out, _ in results} == {str(SCHEMA_VERSION)}
