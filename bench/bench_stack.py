@@ -41,6 +41,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -105,14 +111,20 @@ async def person(
     message = (await step(api.send_text(user, "/quiz"), "sendMessage")).result
     ready.append(user_id)
     await opened.wait()  # measure memory while every quiz is open
+    def buttons(shown: dict) -> list[list[dict]]:
+        if "reply_markup" not in shown:  # say what the bot did instead, rather than a bare KeyError
+            calls = [(c.method, c.params) for c in api.calls if str(c.params.get("chat_id")) == str(user_id)]
+            raise RuntimeError(f"person {user_id}: no buttons on {shown}; last calls: {calls[-6:]}")
+        return shown["reply_markup"]["inline_keyboard"]
+
     for _ in range(questions):
-        option = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        option = buttons(message)[0][0]["callback_data"]
         await step(api.press_button(user, message, option), "answerCallbackQuery")
         rating = api.message(user_id, message["message_id"])
-        sure = rating["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
+        sure = buttons(rating)[0][-1]["callback_data"]
         await step(api.press_button(user, rating, sure), "answerCallbackQuery")
         revealed = api.message(user_id, message["message_id"])
-        next_button = revealed["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        next_button = buttons(revealed)[0][0]["callback_data"]
         await step(api.press_button(user, revealed, next_button), "answerCallbackQuery")
         message = api.last_message(user_id)
 
@@ -158,6 +170,7 @@ async def run(database_url: str, workers: int, users: int, questions: int) -> di
         ready: list[int] = []
         delays: list[float] = []
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as http:
+            cpu_before = sum(cpu_seconds(p.pid) for p in processes)
             started = time.perf_counter()
             tasks = [
                 asyncio.ensure_future(person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready))
@@ -171,6 +184,7 @@ async def run(database_url: str, workers: int, users: int, questions: int) -> di
             opened.set()
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - started
+            cpu_used = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
         for process in processes:
             process.terminate()
         for process in processes:
@@ -182,6 +196,8 @@ async def run(database_url: str, workers: int, users: int, questions: int) -> di
         "p50": ordered[len(ordered) // 2] * 1000,
         "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
         "memory": max(0, live_rss - base_rss) / users,
+        "cpu": cpu_used / len(ordered) * 1000,
+        "busy": cpu_used / elapsed / workers,
     }
 
 
@@ -204,11 +220,14 @@ async def main() -> None:
                     url = os.environ.get("TEST_DATABASE_URL") or sys.exit("set TEST_DATABASE_URL for PostgreSQL")
                     await reset_postgres(url)
                 results.append(await run(url, args.workers, users, args.questions))
-        rate, p50, p99, memory = (statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99", "memory"))
+        rate, p50, p99, memory, cpu, busy = (
+            statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99", "memory", "cpu", "busy")
+        )
         runs = ", ".join(f"{r['rate']:.0f}/s p99 {r['p99']:.0f} ms" for r in results)
         print(
             f"  {users:>6} people: {rate:7.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:7.1f} ms, "
-            f"{memory:6.1f} KiB per live member   (runs: {runs})"
+            f"{memory:6.1f} KiB per live member, {cpu:.2f} ms worker CPU per update, workers {busy:.0%} busy"
+            f"   (runs: {runs})"
         )
 
 

@@ -32,7 +32,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from ..config import PROJECT_ROOT, ConfigError, Settings, mask
 from ..core.engine import UserId
@@ -53,6 +52,7 @@ from .commands import command_menu, group_command_menu
 from .context import SERVICES_KEY, BotServices, Context, services
 from .drill_render import DrillRenderer
 from .group_render import GroupRenderer
+from .http import AiohttpRequest
 from .render import Renderer
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_li
         .token(token)
         .base_url(settings.api_base_url)
         .base_file_url(file_base_url(settings.api_base_url))
-        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15, write_timeout=15))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=poll_timeout + 10))
+        .request(AiohttpRequest(connection_pool_size=64, connect_timeout=5, read_timeout=15))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=poll_timeout + 10))
         # Updates run concurrently; the store's version check makes a double press count once.
         .concurrent_updates(True)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))

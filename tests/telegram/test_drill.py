@@ -92,6 +92,7 @@ async def make_drill(
     api.press_button(teacher, message, data_for(message, "Create"))
     photo = await api.wait_for("sendPhoto", since=mark, chat_id=teacher["id"])
     control = await api.wait_for("sendMessage", since=mark, chat_id=teacher["id"])
+    await api.wait_for("answerCallbackQuery", since=mark)  # the press is done: the panel's id is stored too
     created = api.message(teacher["id"], message["message_id"])["text"]
     code = created.split("Join code: ")[1].split("\n")[0]
     assert len(code) == 8 and not set(code) & set("01OIL")
