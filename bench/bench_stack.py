@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -111,6 +113,7 @@ async def person(
     message = (await step(api.send_text(user, "/quiz"), "sendMessage")).result
     ready.append(user_id)
     await opened.wait()  # measure memory while every quiz is open
+
     def buttons(shown: dict) -> list[list[dict]]:
         if "reply_markup" not in shown:  # say what the bot did instead, rather than a bare KeyError
             calls = [(c.method, c.params) for c in api.calls if str(c.params.get("chat_id")) == str(user_id)]
@@ -129,41 +132,64 @@ async def person(
         message = api.last_message(user_id)
 
 
-async def run(database_url: str, workers: int, users: int, questions: int) -> dict[str, float]:
-    async with Waiting() as api:
-        ports = [free_port() for _ in range(workers)]
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": api.base_url,
-            "DATABASE_URL": database_url,
-            "QUIZ_LENGTH": str(questions),
-            "LOG_LEVEL": "WARNING",
-            "TELEGRAM_RATE_LIMITER": "off",
-            "WEBHOOK_URL": "https://bench.example.test/hook",
-            "WEBHOOK_LISTEN": "127.0.0.1",
-            "WEBHOOK_SECRET": SECRET,
-        }
-        processes = []
-        for port in ports:
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot",
-                    "run",
-                    "--webhook",
-                    "--env-file",
-                    "/nonexistent",
-                    cwd=ROOT,
-                    env={**env, "WEBHOOK_PORT": str(port)},
-                    stdout=asyncio.subprocess.DEVNULL,
-                )
+@contextlib.asynccontextmanager
+async def started_workers(api: Waiting, database_url: str, workers: int, pin: bool, **extra: str):
+    """`workers` processes of `python -m bot run --webhook`; yields them with their webhook ports.
+
+    With `pin`, worker i runs on CPU i only and this process on the CPUs left over: "one core" means one core.
+    """
+    ports = [free_port() for _ in range(workers)]
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "TELEGRAM_RATE_LIMITER": "off",
+        "WEBHOOK_URL": "https://bench.example.test/hook",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_SECRET": SECRET,
+        **extra,
+    }
+    cpus = sorted(os.sched_getaffinity(0))
+    processes = []
+    for index, port in enumerate(ports):
+        core = {cpus[index % len(cpus)]}
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--webhook",
+                "--env-file",
+                "/nonexistent",
+                cwd=ROOT,
+                env={**env, "WEBHOOK_PORT": str(port)},
+                stdout=asyncio.subprocess.DEVNULL,
+                preexec_fn=(lambda core=core: os.sched_setaffinity(0, core)) if pin else None,
             )
+        )
+    rest = set(cpus) - {cpus[i % len(cpus)] for i in range(workers)}
+    if pin and rest:
+        os.sched_setaffinity(0, rest)
+    try:
         await api.wait_for("setWebhook", count=workers, timeout=60)
         await asyncio.sleep(0.5)
-        for user_id in range(1, 1 + workers):  # warm up: the first update of a worker pays for imports and caches
-            api.make_user(user_id, "warm")
+        yield processes, ports
+    finally:
+        os.sched_setaffinity(0, cpus)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await process.wait()
+
+
+async def run(database_url: str, workers: int, users: int, questions: int, pin: bool) -> dict[str, float]:
+    async with (
+        Waiting() as api,
+        started_workers(api, database_url, workers, pin, QUIZ_LENGTH=str(questions)) as (processes, ports),
+    ):
         base_rss = sum(rss_kib(p.pid) for p in processes)
         gate = asyncio.Semaphore(200)  # open connections from the load generator at once
         opened = asyncio.Event()
@@ -185,31 +211,140 @@ async def run(database_url: str, workers: int, users: int, questions: int) -> di
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - started
             cpu_used = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            await process.wait()
+    return figures(delays, elapsed, cpu_used, workers, memory=max(0, live_rss - base_rss) / users)
+
+
+def figures(delays: list[float], elapsed: float, cpu_used: float, workers: int, memory: float) -> dict[str, float]:
     ordered = sorted(delays)
     return {
         "updates": len(ordered),
         "rate": len(ordered) / elapsed,
         "p50": ordered[len(ordered) // 2] * 1000,
         "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-        "memory": max(0, live_rss - base_rss) / users,
+        "memory": memory,
         "cpu": cpu_used / len(ordered) * 1000,
         "busy": cpu_used / elapsed / workers,
     }
 
 
+class StoredAnswers:
+    """Notes when each answer becomes visible in the database, by polling it (a poll answer gets no reply)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.seen: dict[int, float] = {}
+        self._last = 0
+
+    async def watch(self, expected: int) -> None:
+        if self.url.startswith("sqlite:///"):
+            db = sqlite3.connect(self.url.removeprefix("sqlite:///"))
+            try:
+                while len(self.seen) < expected:
+                    self._note(db.execute("SELECT id, user_id FROM answers WHERE id > ?", (self._last,)).fetchall())
+                    await asyncio.sleep(0.002)
+            finally:
+                db.close()
+            return
+        import asyncpg
+
+        db = await asyncpg.connect(self.url)
+        try:
+            while len(self.seen) < expected:
+                self._note(await db.fetch("SELECT id, user_id FROM answers WHERE id > $1", self._last))
+                await asyncio.sleep(0.002)
+        finally:
+            await db.close()
+
+    def _note(self, rows) -> None:
+        now = time.monotonic()
+        for answer_id, user_id in rows:
+            self._last = max(self._last, answer_id)
+            self.seen.setdefault(user_id, now)
+
+
+async def group_run(database_url: str, workers: int, members: int, groups: int, rate: float, pin: bool) -> dict:
+    """Open loop: `members` people in `groups` groups answer one quiz poll each, `rate` answers a second in all."""
+    async with (
+        Waiting() as api,
+        started_workers(api, database_url, workers, pin, GROUP_QUESTION_SECONDS="900", GROUP_LOBBY_SECONDS="900") as (
+            processes,
+            ports,
+        ),
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as http,
+    ):
+
+        async def deliver(update: dict, port: int) -> None:
+            async with http.post(
+                f"http://127.0.0.1:{port}/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            ) as reply:
+                assert reply.status == 200, reply.status
+
+        polls: list[tuple[str, list[dict]]] = []
+        per_group = members // groups
+        for g in range(groups):
+            chat_id = -(1_000_000 + g)
+            people = [api.make_user(10_000_000 * (g + 1) + n, f"M{n}") for n in range(per_group)]
+            starter = api.make_user(9_000_000 + g, "Starter")
+            api.add_group(chat_id, f"G{g}", type="supergroup", admins=[starter], members=people)
+            mark = api.mark()
+            await deliver(api.send_text(starter, "/quiz 1", chat_id), ports[g % len(ports)])
+            lobby = (await api.wait_for("sendMessage", since=mark, chat_id=chat_id, timeout=60)).result
+            start = next(
+                b["callback_data"] for b in lobby["reply_markup"]["inline_keyboard"][0] if b["callback_data"][0] == "b"
+            )
+            mark = api.mark()
+            await deliver(api.press_button(starter, lobby, start), ports[g % len(ports)])
+            poll = (await api.wait_for("sendPoll", since=mark, chat_id=chat_id, timeout=60)).result
+            polls.append((poll["poll"]["id"], people))
+        # Round-robin over the groups: answers to every poll interleave, as they would in real traffic.
+        answers = [(poll_id, people[i]) for i in range(per_group) for poll_id, people in polls]
+        stored = StoredAnswers(database_url)
+        watcher = asyncio.ensure_future(stored.watch(len(answers)))
+        base_rss = sum(rss_kib(p.pid) for p in processes)
+        cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+        posted: dict[int, float] = {}
+        sending: list[asyncio.Task] = []
+        began = time.monotonic()
+        for index, (poll_id, person) in enumerate(answers):
+            due = began + index / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            update = api.answer_poll(person, poll_id, [0], poll_update=False)
+            posted[person["id"]] = time.monotonic()
+            sending.append(asyncio.ensure_future(deliver(update, ports[person["id"] % len(ports)])))
+        await asyncio.gather(*sending)
+        await asyncio.wait_for(watcher, 300)
+        live_rss = sum(rss_kib(p.pid) for p in processes)
+        cpu_used = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+        elapsed = max(stored.seen.values()) - began
+    delays = [stored.seen[user] - posted[user] for user in posted]
+    result = figures(delays, elapsed, cpu_used, workers, memory=max(0, live_rss - base_rss) / len(answers))
+    result["offered"] = len(answers) / (max(posted.values()) - began) if len(answers) > 1 else rate
+    return result
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scene", choices=("private", "group"), default="private")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--users", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--questions", type=int, default=3)
+    parser.add_argument("--users", type=int, nargs="+", default=[10, 100, 1000], help="people at once")
+    parser.add_argument("--questions", type=int, default=3, help="private scene: questions a person (at most 9)")
+    parser.add_argument("--groups", type=int, default=1, help="group scene: the people split over this many groups")
+    parser.add_argument("--rate", type=float, default=1000.0, help="group scene: answers a second offered")
+    parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin worker i to CPU i")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.database}, {args.workers} worker(s), {args.questions} questions (1 + 3 x questions updates a person)")
+    if args.scene == "private":
+        # Above 9 questions a person sends more than the per-person burst allowance (30) at machine speed.
+        print(
+            f"private, {args.database}, {args.workers} worker(s), {args.questions} questions: 1 + 3 x questions updates a person"
+        )
+    else:
+        print(
+            f"group, {args.database}, {args.workers} worker(s), {args.groups} group(s), {args.rate:.0f} answers/s offered"
+        )
     for users in args.users:
         results = []
         for _ in range(args.runs):
@@ -219,7 +354,10 @@ async def main() -> None:
                 else:
                     url = os.environ.get("TEST_DATABASE_URL") or sys.exit("set TEST_DATABASE_URL for PostgreSQL")
                     await reset_postgres(url)
-                results.append(await run(url, args.workers, users, args.questions))
+                if args.scene == "private":
+                    results.append(await run(url, args.workers, users, args.questions, args.pin))
+                else:
+                    results.append(await group_run(url, args.workers, users, args.groups, args.rate, args.pin))
         rate, p50, p99, memory, cpu, busy = (
             statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99", "memory", "cpu", "busy")
         )

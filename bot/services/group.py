@@ -13,15 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..core.engine import AnswerRecord, SessionId, UserId
 from ..core.group import (
     ChatId,
     GroupInfo,
     GroupMember,
-    GroupMoveRejected,
     GroupPhase,
     GroupRecord,
-    GroupRejection,
     GroupRules,
     GroupSession,
     GroupSessionId,
@@ -32,12 +29,11 @@ from ..core.group import (
     open_lobby,
     resume,
     reveal,
-    score,
     stop,
 )
 from ..core.model import Question, QuestionBank
-from ..core.review import after_answer
-from ..storage.base import FullStorage, ReviewUpdate
+from ..storage.base import FullStorage
+from .group_answers import AnswerAck, AnswerBatcher
 
 Clock = Callable[[], float]
 LEADERBOARD_SIZE = 5
@@ -97,16 +93,6 @@ class NobodyJoined:
     session: GroupSession
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnswerAck:
-    """A member's answer: whether it counted, and whether everyone has now answered."""
-
-    recorded: bool
-    correct: bool
-    points: int
-    everyone_answered: bool
-
-
 Step = QuestionStep | RevealStep | NobodyJoined | None
 
 
@@ -132,6 +118,7 @@ class GroupService:
         # Polls this process sent, known before the database write that records them is through: under load that
         # write waits behind hundreds of answers, and an answer must not arrive at a poll nobody knows yet.
         self._polls: dict[str, tuple[GroupSessionId, int]] = {}
+        self._answers = AnswerBatcher(storage, bank, self.get, clock)
 
     # ---------------------------------------------------------------- the group itself
 
@@ -216,40 +203,10 @@ class GroupService:
             await self.storage.member_left(session.id, user_id, self._clock())
 
     async def answer(self, session_id: str, *, position: int, user_id: int, name: str, shown: int) -> AnswerAck:
-        """A member's answer; the first one per question counts. Raises GroupMoveRejected when it can't."""
-        session = await self.get(session_id)
-        if session is None:
-            raise GroupMoveRejected(GroupRejection.CLOSED)
-        now = self._clock()
-        scored = score(session, self.bank, position=position, shown=shown, now=now)
-        record = AnswerRecord(
-            session_id=SessionId(session.id),
-            user_id=UserId(user_id),
-            question_id=scored.question.id,
-            topic=scored.question.topic,
-            position=position,
-            chosen=scored.chosen,
-            correct=scored.correct,
-            confidence=None,
-            elapsed_ms=round(scored.elapsed * 1000),
-            answered_at=now,
-            context="group",
-            points=scored.points,
-        )
-        current = await self.storage.review_item(UserId(user_id), scored.question.id)
-        item = after_answer(
-            current, user_id=UserId(user_id), question_id=scored.question.id, correct=scored.correct, now=now
-        )
-        review = (
-            None
-            if item == current
-            else ReviewUpdate(user_id=UserId(user_id), question_id=scored.question.id, item=item)
-        )
-        # One transaction: answering without joining joins, the first answer counts, a miss goes to review.
-        recorded = await self.storage.record_group_answer(record, name=name, review=review)
-        answered = await self.storage.count_answers(session.id, position)
-        everyone = answered >= await self.storage.count_members(session.id)
-        return AnswerAck(recorded=recorded, correct=scored.correct, points=scored.points, everyone_answered=everyone)
+        """A member's answer; the first one per question counts. Raises GroupMoveRejected when it can't.
+
+        Returns once the answer is stored; answers arriving together share one transaction (see group_answers)."""
+        return await self._answers.submit(session_id, position=position, user_id=user_id, name=name, shown=shown)
 
     async def answer_poll(
         self, poll_id: str, *, user_id: int, name: str, option_ids: list[int]

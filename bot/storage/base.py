@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +34,15 @@ class ReviewUpdate:
     user_id: UserId
     question_id: QuestionId
     item: ReviewItem | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupAnswer:
+    """One member's answer to a group question, the name they join under if new, and the review change it makes."""
+
+    record: AnswerRecord
+    name: str
+    review: ReviewUpdate | None = None
 
 
 class Storage(Protocol):
@@ -112,11 +122,19 @@ class GroupStorage(Protocol):
 
     async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool: ...
 
-    async def record_group_answer(
-        self, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None
-    ) -> bool: ...
+    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+        """Many answers in one transaction (group commit); True for each that counts (a member's first)."""
+        ...
+
+    async def review_items_for(
+        self, keys: Sequence[tuple[UserId, QuestionId]]
+    ) -> dict[tuple[UserId, QuestionId], ReviewItem]: ...
 
     async def count_answers(self, session_id: str, position: int) -> int: ...
+
+    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
+        """(answers to this question, members still in the session), read together."""
+        ...
 
     async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]: ...
 

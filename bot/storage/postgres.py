@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -58,7 +58,7 @@ from ..core.lang import Lang
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
 from ..core.users import UserProfile
-from .base import ReviewUpdate, StorageError
+from .base import GroupAnswer, ReviewUpdate, StorageError
 from .factory import redact_url, url_secrets
 
 log = logging.getLogger(__name__)
@@ -682,29 +682,70 @@ class PostgresStorage:
 
         return await self._call("record_answer", work)
 
-    async def record_group_answer(self, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None) -> bool:
-        """A group answer in one transaction: the member joins if new, the first answer counts, review follows."""
+    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+        """Many group answers in one transaction (group commit): new members join, each member's first answer to a
+        question counts (also within the batch), and only answers that count move the review queue."""
+        if not answers:
+            return []
+        keys = [(a.record.session_id, a.record.position, a.record.user_id) for a in answers]
+        candidates = [a for a, is_first in zip(answers, _firsts(keys), strict=True) if is_first]
 
-        async def work(conn: asyncpg.Connection) -> bool:
-            try:
-                async with conn.transaction():
-                    await conn.execute(
+        async def work(conn: asyncpg.Connection) -> set[tuple[str, int, int]]:
+            async with conn.transaction():
+                # One statement for all: RETURNING names exactly the rows this transaction inserted, even with
+                # another worker inserting the same keys at the same moment.
+                rows = await conn.fetch(
+                    "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, "
+                    "confidence, elapsed_ms, answered_at, context, points) "
+                    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], "
+                    "$7::bool[], $8::text[], $9::bigint[], $10::float8[], $11::text[], $12::int[]) "
+                    "ON CONFLICT (session_id, position, user_id) DO NOTHING RETURNING session_id, position, user_id",
+                    *(list(column) for column in zip(*(_answer_row(a.record) for a in candidates), strict=True)),
+                )
+                inserted = {(r[0], r[1], r[2]) for r in rows}
+                kept = [a for a in candidates if (a.record.session_id, a.record.position, a.record.user_id) in inserted]
+                if kept:  # an answer that counts makes its member join (when not in yet), as of the answer
+                    await conn.executemany(
                         "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES ($1, $2, $3, $4) "
                         "ON CONFLICT (session_id, user_id) DO NOTHING",
-                        record.session_id,
-                        record.user_id,
-                        name[:64],
-                        record.answered_at,
+                        [(a.record.session_id, a.record.user_id, a.name[:64], a.record.answered_at) for a in kept],
                     )
-                    if not await _insert_answer(conn, record):
-                        raise _LostRace
-                    if review is not None:
-                        await _apply_review(conn, review)
-            except _LostRace:
-                return False
-            return True
+                await _apply_reviews(conn, [a.review for a in kept if a.review is not None])
+                return inserted
 
-        return await self._call("record_group_answer", work)
+        inserted = await self._call("record_group_answers", work)
+        counted: list[bool] = []
+        for key in keys:
+            counted.append(key in inserted)
+            inserted.discard(key)  # a repeat within the batch does not count
+        return counted
+
+    async def review_items_for(
+        self, keys: Sequence[tuple[UserId, QuestionId]]
+    ) -> dict[tuple[UserId, QuestionId], ReviewItem]:
+        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+            return await conn.fetch(
+                "SELECT r.user_id, r.question_id, r.box, r.due_at FROM review_items r "
+                "JOIN unnest($1::bigint[], $2::text[]) AS k (user_id, question_id) "
+                "ON r.user_id = k.user_id AND r.question_id = k.question_id",
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+            )
+
+        items = [_review(row) for row in await self._call("review_items_for", work)]
+        return {(item.user_id, item.question_id): item for item in items}
+
+    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
+        async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
+            return await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM answers WHERE session_id = $1 AND position = $2), "
+                "(SELECT count(*) FROM group_members WHERE session_id = $1 AND left_at IS NULL)",
+                session_id,
+                position,
+            )
+
+        row = await self._call("answer_tally", work)
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def count_answers(self, session_id: str, position: int) -> int:
         async def work(conn: asyncpg.Connection) -> int:
@@ -1036,6 +1077,13 @@ async def _insert_answer(conn: asyncpg.Connection, record: AnswerRecord) -> bool
         "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
         "elapsed_ms, answered_at, context, points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
         "ON CONFLICT (session_id, position, user_id) DO NOTHING",
+        *_answer_row(record),
+    )
+    return _rowcount(status) == 1
+
+
+def _answer_row(record: AnswerRecord) -> tuple[Any, ...]:
+    return (
         record.session_id,
         record.user_id,
         record.question_id,
@@ -1049,24 +1097,33 @@ async def _insert_answer(conn: asyncpg.Connection, record: AnswerRecord) -> bool
         record.context,
         record.points,
     )
-    return _rowcount(status) == 1
+
+
+def _firsts(keys: list[tuple[str, int, int]]) -> list[bool]:
+    """For each key, whether it is the first of its kind in the list."""
+    seen: set[tuple[str, int, int]] = set()
+    result = []
+    for key in keys:
+        result.append(key not in seen)
+        seen.add(key)
+    return result
 
 
 async def _apply_review(conn: asyncpg.Connection, review: ReviewUpdate) -> None:
-    if review.item is None:
-        await conn.execute(
-            "DELETE FROM review_items WHERE user_id = $1 AND question_id = $2", review.user_id, review.question_id
+    await _apply_reviews(conn, [review])
+
+
+async def _apply_reviews(conn: asyncpg.Connection, reviews: list[ReviewUpdate]) -> None:
+    gone = [(r.user_id, r.question_id) for r in reviews if r.item is None]
+    if gone:
+        await conn.executemany("DELETE FROM review_items WHERE user_id = $1 AND question_id = $2", gone)
+    items = [(r.item.user_id, r.item.question_id, r.item.box, r.item.due_at) for r in reviews if r.item is not None]
+    if items:
+        await conn.executemany(
+            "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at",
+            items,
         )
-        return
-    item = review.item
-    await conn.execute(
-        "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at",
-        item.user_id,
-        item.question_id,
-        item.box,
-        item.due_at,
-    )
 
 
 async def _leaderboard(conn: asyncpg.Connection, session_id: GroupSessionId, limit: int | None) -> list[Standing]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -47,7 +48,9 @@ from ..core.lang import Lang
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
 from ..core.users import UserProfile
-from .base import ReviewUpdate, StorageError
+from .base import GroupAnswer, ReviewUpdate, StorageError
+
+T = TypeVar("T")
 
 # Each entry upgrades the schema by one version; a database is brought up to date on open.
 MIGRATIONS: tuple[str, ...] = (
@@ -307,39 +310,11 @@ class SQLiteStorage:
         return True
 
     async def _insert_answer(self, record: AnswerRecord) -> bool:
-        cursor = await self._db.execute(
-            "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
-            "elapsed_ms, answered_at, context, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (session_id, position, user_id) DO NOTHING",
-            (
-                record.session_id,
-                record.user_id,
-                record.question_id,
-                record.topic,
-                record.position,
-                record.chosen,
-                int(record.correct),
-                record.confidence.value if record.confidence else None,
-                record.elapsed_ms,
-                record.answered_at,
-                record.context,
-                record.points,
-            ),
-        )
+        cursor = await self._db.execute(ANSWER_INSERT, _answer_row(record))
         return cursor.rowcount == 1
 
     async def _apply_review(self, review: ReviewUpdate) -> None:
-        if review.item is None:
-            await self._db.execute(
-                "DELETE FROM review_items WHERE user_id = ? AND question_id = ?", (review.user_id, review.question_id)
-            )
-            return
-        item = review.item
-        await self._db.execute(
-            "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at",
-            (item.user_id, item.question_id, item.box, item.due_at),
-        )
+        await self._apply_reviews([review])
 
     async def answers(
         self, *, user_id: UserId | None = None, session_id: SessionId | None = None
@@ -548,20 +523,70 @@ class SQLiteStorage:
                 await self._apply_review(review)
         return True
 
-    async def record_group_answer(self, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None) -> bool:
-        """A group answer in one transaction: the member joins if new, the first answer counts, review follows."""
-        async with self._transaction() as tx:
-            await self._db.execute(
-                "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (session_id, user_id) DO NOTHING",
-                (record.session_id, record.user_id, name[:64], record.answered_at),
-            )
-            if not await self._insert_answer(record):
-                tx.rollback()
-                return False
-            if review is not None:
-                await self._apply_review(review)
-        return True
+    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+        """Many group answers in one transaction (group commit): new members join, each member's first answer to a
+        question counts (also within the batch), and only answers that count move the review queue."""
+        if not answers:
+            return []
+        keys = [(a.record.session_id, a.record.position, a.record.user_id) for a in answers]
+        async with self._transaction():
+            # The write lock is held, so what is stored now is what the inserts below meet.
+            taken = await self._stored_answer_keys(sorted(set(keys)))
+            counts = []
+            for key in keys:
+                counts.append(key not in taken)
+                taken.add(key)
+            kept = [a for a, counted in zip(answers, counts, strict=True) if counted]
+            await self._db.executemany(ANSWER_INSERT, [_answer_row(a.record) for a in kept])
+            await self._db.executemany(MEMBER_JOIN, [_member_row(a) for a in kept])
+            await self._apply_reviews([a.review for a in kept if a.review is not None])
+        return counts
+
+    async def _stored_answer_keys(self, keys: list[tuple[str, int, int]]) -> set[tuple[str, int, int]]:
+        found: set[tuple[str, int, int]] = set()
+        for chunk in _chunks(keys, 300):  # 3 parameters a key, well inside SQLite's limit
+            values = ", ".join("(?, ?, ?)" for _ in chunk)
+            async with self._db.execute(
+                f"SELECT session_id, position, user_id FROM answers WHERE (session_id, position, user_id) IN "
+                f"(VALUES {values})",
+                [part for key in chunk for part in key],
+            ) as cursor:
+                found.update((r[0], r[1], r[2]) for r in await cursor.fetchall())
+        return found
+
+    async def _apply_reviews(self, reviews: list[ReviewUpdate]) -> None:
+        await self._db.executemany(
+            "DELETE FROM review_items WHERE user_id = ? AND question_id = ?",
+            [(r.user_id, r.question_id) for r in reviews if r.item is None],
+        )
+        await self._db.executemany(
+            REVIEW_UPSERT, [(r.item.user_id, r.item.question_id, r.item.box, r.item.due_at) for r in reviews if r.item]
+        )
+
+    async def review_items_for(
+        self, keys: Sequence[tuple[UserId, QuestionId]]
+    ) -> dict[tuple[UserId, QuestionId], ReviewItem]:
+        found: dict[tuple[UserId, QuestionId], ReviewItem] = {}
+        for chunk in _chunks(sorted(set(keys)), 400):
+            values = ", ".join("(?, ?)" for _ in chunk)
+            async with self._db.execute(
+                f"SELECT user_id, question_id, box, due_at FROM review_items WHERE (user_id, question_id) IN "
+                f"(VALUES {values})",
+                [part for key in chunk for part in key],
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    item = _review(row)
+                    found[(item.user_id, item.question_id)] = item
+        return found
+
+    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
+        async with self._db.execute(
+            "SELECT (SELECT count(*) FROM answers WHERE session_id = ? AND position = ?), "
+            "(SELECT count(*) FROM group_members WHERE session_id = ? AND left_at IS NULL)",
+            (session_id, position, session_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def count_answers(self, session_id: str, position: int) -> int:
         async with self._db.execute(
@@ -794,6 +819,50 @@ class SQLiteStorage:
             )
             for r in rows
         ]
+
+
+ANSWER_INSERT = (
+    "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
+    "elapsed_ms, answered_at, context, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (session_id, position, user_id) DO NOTHING"
+)
+REVIEW_UPSERT = (
+    "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at"
+)
+
+
+MEMBER_JOIN = (
+    "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (session_id, user_id) DO NOTHING"
+)
+
+
+def _member_row(answer: GroupAnswer) -> tuple[Any, ...]:
+    """An answer that counts makes its member join (when they are not in yet), as of the answer."""
+    return (answer.record.session_id, answer.record.user_id, answer.name[:64], answer.record.answered_at)
+
+
+def _answer_row(record: AnswerRecord) -> tuple[Any, ...]:
+    return (
+        record.session_id,
+        record.user_id,
+        record.question_id,
+        record.topic,
+        record.position,
+        record.chosen,
+        int(record.correct),
+        record.confidence.value if record.confidence else None,
+        record.elapsed_ms,
+        record.answered_at,
+        record.context,
+        record.points,
+    )
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class _Transaction:

@@ -403,11 +403,7 @@ class BotApiEmulator(BotApiMethods):
             for i in chosen
         ]
         if not state.closed:
-            if chosen:
-                state.votes[int(voter["id"])] = chosen
-            else:
-                state.votes.pop(int(voter["id"]), None)
-            state.recount()
+            state.vote(int(voter["id"]), chosen)
             self._sync_poll_message(state)
         answer = self._queue({"poll_answer": obj.poll_answer(state.id, voter, chosen, persistent)})
         if poll_update and not state.closed:

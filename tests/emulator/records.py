@@ -174,8 +174,17 @@ class PollState:
         """Closed by stopPoll, by the test, or because ``close_date`` has passed."""
         return bool(self.poll["is_closed"])
 
-    def recount(self) -> None:
-        """Recompute ``voter_count`` per option and ``total_voter_count`` from ``votes``."""
-        for index, option in enumerate(self.poll["options"]):
-            option["voter_count"] = sum(index in chosen for chosen in self.votes.values())
-        self.poll["total_voter_count"] = sum(bool(chosen) for chosen in self.votes.values())
+    def vote(self, user_id: int, chosen: list[int]) -> None:
+        """Set (or, with no options, retract) one user's vote and update the counts by that vote alone: a big
+        group's thousands of votes would make a full recount per vote quadratic."""
+        before = self.votes.pop(user_id, [])
+        if chosen:
+            self.votes[user_id] = chosen
+        options = self.poll["options"]
+        for index in before:
+            if 0 <= index < len(options):
+                options[index]["voter_count"] -= 1
+        for index in chosen:
+            if 0 <= index < len(options):
+                options[index]["voter_count"] += 1
+        self.poll["total_voter_count"] += bool(chosen) - bool(before)

@@ -46,6 +46,7 @@ from bot.core.model import QuestionBank, QuestionId
 from bot.core.review import ReviewItem
 from bot.core.users import UserProfile
 from bot.storage import FullStorage, ReviewUpdate, StorageError
+from bot.storage.base import GroupAnswer
 
 from .conftest import Backend
 
@@ -397,13 +398,56 @@ async def test_record_answer_exactly_once_under_concurrency(storage: FullStorage
     assert await storage.count_answers(sid, 1) == 0
 
 
+async def one_group_answer(
+    storage: FullStorage, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None
+) -> bool:
+    [counted] = await storage.record_group_answers([GroupAnswer(record=record, name=name, review=review)])
+    return counted
+
+
+async def test_a_batch_of_group_answers_counts_each_members_first_answer_once(storage: FullStorage) -> None:
+    sid = GroupSessionId("g1")
+    assert await one_group_answer(storage, group_answer(5, at=1.0), name="Ann")
+    missed = ReviewItem(user_id=UserId(6), question_id=QuestionId("alpha-0"), box=1, due_at=9.0)
+    moved = ReviewItem(user_id=UserId(5), question_id=QuestionId("alpha-0"), box=3, due_at=9.0)
+    batch = [
+        GroupAnswer(
+            record=group_answer(6, at=2.0, points=500),
+            name="Bo",
+            review=ReviewUpdate(user_id=UserId(6), question_id=QuestionId("alpha-0"), item=missed),
+        ),
+        GroupAnswer(
+            record=group_answer(5, at=2.1),
+            name="Ann again",
+            review=ReviewUpdate(user_id=UserId(5), question_id=QuestionId("alpha-0"), item=moved),
+        ),  # already answered before this batch: refused, and its review change is not applied
+        GroupAnswer(record=group_answer(6, at=2.2, points=1), name="Bo twice"),  # a repeat within the batch
+        GroupAnswer(record=group_answer(7, position=1, at=2.3), name="Cy"),
+    ]
+    assert await storage.record_group_answers(batch) == [True, False, False, True]
+    assert await storage.record_group_answers([]) == []
+    stored = {(a.user_id, a.position): a for a in await storage.answers(session_id=SessionId(sid))}
+    assert sorted(stored) == [(5, 0), (6, 0), (7, 1)]
+    assert stored[(6, 0)].points == 500 and stored[(5, 0)].answered_at == 1.0
+    assert [(m.user_id, m.name) for m in await storage.members(sid)] == [(5, "Ann"), (6, "Bo"), (7, "Cy")]
+    assert await storage.review_items(UserId(6)) == [missed]
+    assert await storage.review_items(UserId(5)) == []
+    found = await storage.review_items_for([(UserId(6), QuestionId("alpha-0")), (UserId(5), QuestionId("alpha-0"))])
+    assert found == {(UserId(6), QuestionId("alpha-0")): missed}
+    assert await storage.review_items_for([]) == {}
+    assert await storage.answer_tally(sid, 0) == (2, 3)
+    await storage.member_left(sid, 7, 5.0)
+    assert await storage.answer_tally(sid, 1) == (1, 2)
+    assert await storage.answer_tally(GroupSessionId("other"), 0) == (0, 0)
+
+
 async def test_a_group_answer_joins_its_member_and_counts_once(backend: Backend) -> None:
     first, second = await backend.open(), await backend.open()
     sid = GroupSessionId("g1")
     await first.add_member(sid, 5, "Ann", 0.5)
     answer = group_answer(6, points=900, at=2.0)
     writers = (first, second) * 10
-    results = await asyncio.gather(*(store.record_group_answer(answer, name="Bo" * 40) for store in writers))
+    results = await asyncio.gather(*(one_group_answer(store, answer, name="Bo" * 40) for store in writers))
     assert results.count(True) == 1
     assert await first.answers(session_id=SessionId(sid)) == [answer]
     assert await first.members(sid) == [
@@ -411,12 +455,12 @@ async def test_a_group_answer_joins_its_member_and_counts_once(backend: Backend)
         GroupMember(user_id=6, name=("Bo" * 40)[:64], joined_at=2.0),  # joined when they answered
     ]
     # A member's name and join time stay as they were; a refused answer adds no member and no review.
-    assert await first.record_group_answer(group_answer(5, position=1, at=3.0), name="Renamed")
+    assert await one_group_answer(first, group_answer(5, position=1, at=3.0), name="Renamed")
     assert (await first.members(sid))[0] == GroupMember(user_id=5, name="Ann", joined_at=0.5)
     await first.record_answer(group_answer(7, position=1))  # answered, somehow, without joining
     item = ReviewItem(user_id=UserId(7), question_id=QuestionId("alpha-1"), box=1, due_at=1.0)
     review = ReviewUpdate(user_id=item.user_id, question_id=item.question_id, item=item)
-    assert not await second.record_group_answer(group_answer(7, position=1), name="Cy", review=review)
+    assert not await one_group_answer(second, group_answer(7, position=1), name="Cy", review=review)
     assert [m.user_id for m in await first.members(sid)] == [5, 6]
     assert await first.review_items(UserId(7)) == []
 
