@@ -18,7 +18,7 @@ from ..core.engine import AnswerRecord, SessionId, UserId
 from ..core.group import GroupMoveRejected, GroupRejection, GroupSession, GroupSessionId, score
 from ..core.model import QuestionBank
 from ..core.review import after_answer
-from ..storage.base import FullStorage, GroupAnswer, ReviewUpdate
+from ..storage.base import FullStorage, GroupAnswerEntry, ReviewUpdate
 
 MAX_BATCH = 256  # answers a transaction: large enough for a burst, small enough to keep each commit short
 
@@ -93,7 +93,7 @@ class AnswerBatcher:
 
     async def _write(self, batch: list[_Arrival]) -> None:
         sessions = {sid: await self._session(sid) for sid in dict.fromkeys(a.session_id for a in batch)}
-        taken: list[tuple[_Arrival, GroupAnswer]] = []
+        taken: list[tuple[_Arrival, GroupAnswerEntry]] = []
         for arrival in batch:
             session = sessions[arrival.session_id]
             try:
@@ -117,7 +117,7 @@ class AnswerBatcher:
                 context="group",
                 points=scored.points,
             )
-            taken.append((arrival, GroupAnswer(record=record, name=arrival.name)))
+            taken.append((arrival, GroupAnswerEntry(record=record, name=arrival.name)))
         if not taken:
             return
         answers = await self._with_reviews([answer for _, answer in taken])
@@ -142,7 +142,7 @@ class AnswerBatcher:
             if not arrival.done.done():
                 arrival.done.set_result(ack)
 
-    async def _with_reviews(self, answers: list[GroupAnswer]) -> list[GroupAnswer]:
+    async def _with_reviews(self, answers: list[GroupAnswerEntry]) -> list[GroupAnswerEntry]:
         """Each answer with the review-queue change it makes (a miss goes to review, a hit moves it on)."""
         keys = [(a.record.user_id, a.record.question_id) for a in answers]
         current = await self._storage.review_items_for(keys)
@@ -158,5 +158,5 @@ class AnswerBatcher:
                 now=record.answered_at,
             )
             review = None if item == before else ReviewUpdate(user_id=key[0], question_id=key[1], item=item)
-            result.append(GroupAnswer(record=record, name=answer.name, review=review))
+            result.append(GroupAnswerEntry(record=record, name=answer.name, review=review))
         return result

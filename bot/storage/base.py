@@ -37,7 +37,7 @@ class ReviewUpdate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GroupAnswer:
+class GroupAnswerEntry:
     """One member's answer to a group question, the name they join under if new, and the review change it makes."""
 
     record: AnswerRecord
@@ -122,7 +122,7 @@ class GroupStorage(Protocol):
 
     async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool: ...
 
-    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
         """Many answers in one transaction (group commit); True for each that counts (a member's first)."""
         ...
 

@@ -58,7 +58,7 @@ from ..core.lang import Lang
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
 from ..core.users import UserProfile
-from .base import GroupAnswer, ReviewUpdate, StorageError
+from .base import GroupAnswerEntry, ReviewUpdate, StorageError
 from .factory import redact_url, url_secrets
 
 log = logging.getLogger(__name__)
@@ -682,7 +682,7 @@ class PostgresStorage:
 
         return await self._call("record_answer", work)
 
-    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
         """Many group answers in one transaction (group commit): new members join, each member's first answer to a
         question counts (also within the batch), and only answers that count move the review queue."""
         if not answers:

@@ -48,7 +48,7 @@ from ..core.lang import Lang
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
 from ..core.users import UserProfile
-from .base import GroupAnswer, ReviewUpdate, StorageError
+from .base import GroupAnswerEntry, ReviewUpdate, StorageError
 
 T = TypeVar("T")
 
@@ -523,7 +523,7 @@ class SQLiteStorage:
                 await self._apply_review(review)
         return True
 
-    async def record_group_answers(self, answers: Sequence[GroupAnswer]) -> list[bool]:
+    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
         """Many group answers in one transaction (group commit): new members join, each member's first answer to a
         question counts (also within the batch), and only answers that count move the review queue."""
         if not answers:
@@ -838,7 +838,7 @@ MEMBER_JOIN = (
 )
 
 
-def _member_row(answer: GroupAnswer) -> tuple[Any, ...]:
+def _member_row(answer: GroupAnswerEntry) -> tuple[Any, ...]:
     """An answer that counts makes its member join (when they are not in yet), as of the answer."""
     return (answer.record.session_id, answer.record.user_id, answer.name[:64], answer.record.answered_at)
 

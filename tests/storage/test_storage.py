@@ -46,7 +46,7 @@ from bot.core.model import QuestionBank, QuestionId
 from bot.core.review import ReviewItem
 from bot.core.users import UserProfile
 from bot.storage import FullStorage, ReviewUpdate, StorageError
-from bot.storage.base import GroupAnswer
+from bot.storage.base import GroupAnswerEntry
 
 from .conftest import Backend
 
@@ -401,7 +401,7 @@ async def test_record_answer_exactly_once_under_concurrency(storage: FullStorage
 async def one_group_answer(
     storage: FullStorage, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None
 ) -> bool:
-    [counted] = await storage.record_group_answers([GroupAnswer(record=record, name=name, review=review)])
+    [counted] = await storage.record_group_answers([GroupAnswerEntry(record=record, name=name, review=review)])
     return counted
 
 
@@ -411,18 +411,18 @@ async def test_a_batch_of_group_answers_counts_each_members_first_answer_once(st
     missed = ReviewItem(user_id=UserId(6), question_id=QuestionId("alpha-0"), box=1, due_at=9.0)
     moved = ReviewItem(user_id=UserId(5), question_id=QuestionId("alpha-0"), box=3, due_at=9.0)
     batch = [
-        GroupAnswer(
+        GroupAnswerEntry(
             record=group_answer(6, at=2.0, points=500),
             name="Bo",
             review=ReviewUpdate(user_id=UserId(6), question_id=QuestionId("alpha-0"), item=missed),
         ),
-        GroupAnswer(
+        GroupAnswerEntry(
             record=group_answer(5, at=2.1),
             name="Ann again",
             review=ReviewUpdate(user_id=UserId(5), question_id=QuestionId("alpha-0"), item=moved),
         ),  # already answered before this batch: refused, and its review change is not applied
-        GroupAnswer(record=group_answer(6, at=2.2, points=1), name="Bo twice"),  # a repeat within the batch
-        GroupAnswer(record=group_answer(7, position=1, at=2.3), name="Cy"),
+        GroupAnswerEntry(record=group_answer(6, at=2.2, points=1), name="Bo twice"),  # a repeat within the batch
+        GroupAnswerEntry(record=group_answer(7, position=1, at=2.3), name="Cy"),
     ]
     assert await storage.record_group_answers(batch) == [True, False, False, True]
     assert await storage.record_group_answers([]) == []
