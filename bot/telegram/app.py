@@ -283,6 +283,7 @@ class BotRuntime:
                 await application.shutdown()
             except (RuntimeError, TelegramError) as error:  # shutting down after a failed start
                 log.debug("shutdown: %s", error)
+            await application.bot.request.shutdown()  # after a failed getMe PTB leaves its HTTP client open
         storage, self.storage = self.storage, None
         if storage is not None:
             await storage.close()
@@ -334,4 +335,15 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         print("error: the question bank has problems, so the bot will not start:", file=sys.stderr)
         print(error.report.render(), file=sys.stderr)
         return 1
-    return asyncio.run(serve(settings, bank, webhook=webhook))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(serve(settings, bank, webhook=webhook))
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (Linux and macOS): the same asyncio, with its sockets and timers in C, which
+    cut a worker's CPU per update (docs/performance.md). None: the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -34,22 +34,22 @@ class AiohttpRequest(BaseRequest):
         self._read_timeout = read_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._open = False
 
     @property
     def read_timeout(self) -> float | None:
         return self._read_timeout
 
     async def initialize(self) -> None:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size),
-                headers={"User-Agent": self.USER_AGENT},
-            )
+        # The session opens at the first request: a request object PTB initializes but never uses (getUpdates under
+        # webhooks, or every one after a rejected token) then leaves nothing open to warn about at exit.
+        self._open = True
 
     async def shutdown(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        self._open = False
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     async def do_request(
         self,
@@ -61,9 +61,13 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: object = BaseRequest.DEFAULT_NONE,
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if not self._open:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
         session = self._session
         if session is None or session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
+            session = self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size), headers={"User-Agent": self.USER_AGENT}
+            )
         read = _given(read_timeout, self._read_timeout)
         connect = _given(connect_timeout, self._connect_timeout)
         pool = _given(pool_timeout, self._pool_timeout)
