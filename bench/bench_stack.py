@@ -35,6 +35,8 @@ from tests.emulator import ApiCall, BotApiEmulator  # noqa: E402
 
 TOKEN = "123456:BENCH-token-value"
 SECRET = "bench-secret"
+FAILED = "Something went wrong — please try again."  # the bot's answer when an update failed on the database
+RETRIES = 5
 
 
 def free_port() -> int:
@@ -64,6 +66,7 @@ class Waiting(BotApiEmulator):
         self.first: dict[int, asyncio.Future[float]] = {}
         self.last: dict[int, tuple[str, asyncio.Future[ApiCall]]] = {}
         self.query_owner: dict[str, int] = {}
+        self.history: dict[int, list[str]] = {}  # the latest calls about each person, for a failure's message
 
     def _record(self, call: ApiCall) -> None:
         super()._record(call)
@@ -71,6 +74,9 @@ class Waiting(BotApiEmulator):
         if owner is None:
             return
         owner = int(owner)
+        said = str(call.params.get("text", ""))[:50]
+        self.history.setdefault(owner, []).append(f"{call.method} ok={call.ok} {said!r}")
+        del self.history[owner][:-12]
         first = self.first.pop(owner, None)
         if first is not None and not first.done():
             first.set_result(call.time)
@@ -90,6 +96,7 @@ async def person(
     gate: asyncio.Semaphore,
     opened: asyncio.Event,
     ready: list[int],
+    failures: list[int],
 ) -> None:
     user = api.make_user(user_id, f"U{user_id}")
     port = ports[user_id % len(ports)]
@@ -110,25 +117,40 @@ async def person(
             delays.append(await asyncio.wait_for(api.first[user_id], 120) - started)
             return await asyncio.wait_for(done, 120)
 
-    message = (await step(api.send_text(user, "/quiz"), "sendMessage")).result
+    async def press(shown: dict, data: str) -> None:
+        """Press a button; pressed again when the bot says its database failed (it does not act then)."""
+        for _ in range(RETRIES):
+            answered = await step(
+                api.press_button(user, api.message(user_id, shown["message_id"]), data), "answerCallbackQuery"
+            )
+            if answered.params.get("text") != FAILED:
+                return
+            failures.append(user_id)
+        raise RuntimeError(f"person {user_id}: the bot failed {RETRIES} times in a row")
+
+    for _ in range(RETRIES):
+        try:
+            message = (await asyncio.wait_for(step(api.send_text(user, "/quiz"), "sendMessage"), 15)).result
+            break
+        except TimeoutError:  # the command failed on the database: no reply comes
+            failures.append(user_id)
+    else:
+        raise RuntimeError(f"person {user_id}: /quiz failed {RETRIES} times in a row")
     ready.append(user_id)
     await opened.wait()  # measure memory while every quiz is open
 
     def buttons(shown: dict) -> list[list[dict]]:
         if "reply_markup" not in shown:  # say what the bot did instead, rather than a bare KeyError
-            calls = [(c.method, c.params) for c in api.calls if str(c.params.get("chat_id")) == str(user_id)]
-            raise RuntimeError(f"person {user_id}: no buttons on {shown}; last calls: {calls[-6:]}")
+            calls = "\n  ".join(api.history.get(user_id, []))
+            raise RuntimeError(f"person {user_id}: no buttons on message {shown['message_id']}; calls:\n  {calls}")
         return shown["reply_markup"]["inline_keyboard"]
 
     for _ in range(questions):
-        option = buttons(message)[0][0]["callback_data"]
-        await step(api.press_button(user, message, option), "answerCallbackQuery")
+        await press(message, buttons(message)[0][0]["callback_data"])
         rating = api.message(user_id, message["message_id"])
-        sure = buttons(rating)[0][-1]["callback_data"]
-        await step(api.press_button(user, rating, sure), "answerCallbackQuery")
+        await press(rating, buttons(rating)[0][-1]["callback_data"])
         revealed = api.message(user_id, message["message_id"])
-        next_button = buttons(revealed)[0][0]["callback_data"]
-        await step(api.press_button(user, revealed, next_button), "answerCallbackQuery")
+        await press(revealed, buttons(revealed)[0][0]["callback_data"])
         message = api.last_message(user_id)
 
 
@@ -195,11 +217,14 @@ async def run(database_url: str, workers: int, users: int, questions: int, pin: 
         opened = asyncio.Event()
         ready: list[int] = []
         delays: list[float] = []
+        failures: list[int] = []
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400)) as http:
             cpu_before = sum(cpu_seconds(p.pid) for p in processes)
             started = time.perf_counter()
             tasks = [
-                asyncio.ensure_future(person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready))
+                asyncio.ensure_future(
+                    person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready, failures)
+                )
                 for n in range(users)
             ]
             while len(ready) < users:
@@ -211,7 +236,9 @@ async def run(database_url: str, workers: int, users: int, questions: int, pin: 
             await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - started
             cpu_used = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
-    return figures(delays, elapsed, cpu_used, workers, memory=max(0, live_rss - base_rss) / users)
+    result = figures(delays, elapsed, cpu_used, workers, memory=max(0, live_rss - base_rss) / users)
+    result["failed"] = len(failures)
+    return result
 
 
 def figures(delays: list[float], elapsed: float, cpu_used: float, workers: int, memory: float) -> dict[str, float]:
@@ -339,11 +366,13 @@ async def main() -> None:
     if args.scene == "private":
         # Above 9 questions a person sends more than the per-person burst allowance (30) at machine speed.
         print(
-            f"private, {args.database}, {args.workers} worker(s), {args.questions} questions: 1 + 3 x questions updates a person"
+            f"private, {args.database}, {args.workers} worker(s), {args.questions} questions: "
+            "1 + 3 x questions updates a person"
         )
     else:
         print(
-            f"group, {args.database}, {args.workers} worker(s), {args.groups} group(s), {args.rate:.0f} answers/s offered"
+            f"group, {args.database}, {args.workers} worker(s), {args.groups} group(s), "
+            f"{args.rate:.0f} answers/s offered"
         )
     for users in args.users:
         results = []
@@ -361,7 +390,10 @@ async def main() -> None:
         rate, p50, p99, memory, cpu, busy = (
             statistics.median(r[k] for r in results) for k in ("rate", "p50", "p99", "memory", "cpu", "busy")
         )
-        runs = ", ".join(f"{r['rate']:.0f}/s p99 {r['p99']:.0f} ms" for r in results)
+        runs = ", ".join(
+            f"{r['rate']:.0f}/s p99 {r['p99']:.0f} ms" + (f" {r['failed']} failed" if r.get("failed") else "")
+            for r in results
+        )
         print(
             f"  {users:>6} people: {rate:7.1f} updates/s, p50 {p50:6.1f} ms, p99 {p99:7.1f} ms, "
             f"{memory:6.1f} KiB per live member, {cpu:.2f} ms worker CPU per update, workers {busy:.0%} busy"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -865,6 +866,9 @@ def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
+BEGIN_PATIENCE = 5.0  # seconds to keep asking for the write lock, on top of SQLite's own busy timeout
+
+
 class _Transaction:
     """`BEGIN IMMEDIATE` ... `COMMIT` under the write lock; rolls back on error or when asked to."""
 
@@ -879,11 +883,30 @@ class _Transaction:
     async def __aenter__(self) -> _Transaction:
         await self._lock.acquire()
         try:
-            await self._db.execute("BEGIN IMMEDIATE")
+            await self._begin()
         except BaseException:
             self._lock.release()
             raise
         return self
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, tried again for a while when another process holds the database.
+
+        Why not only SQLite's busy timeout: while a read of this connection is still open (another coroutine's
+        cursor), SQLite refuses the write lock at once, without waiting, if another process has written since
+        that read began. The read ends within milliseconds, so trying again soon succeeds.
+        """
+        deadline = time.monotonic() + BEGIN_PATIENCE
+        pause = 0.002
+        while True:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:

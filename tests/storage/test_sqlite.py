@@ -5,10 +5,14 @@ Behaviour every back-end shares is tested in test_storage.py, on SQLite and on P
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from bot.core.engine import UserId
+from bot.core.lang import Lang
+from bot.core.users import UserProfile
 from bot.storage import StorageError, open_storage
 from bot.storage.factory import sqlite_path
 from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStorage
@@ -75,3 +79,29 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Pat
     results = [p.communicate(timeout=60) for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], results
     assert {out.strip() for out, _ in results} == {str(SCHEMA_VERSION)}
+
+
+async def test_a_write_waits_out_its_own_open_read_when_another_process_wrote(tmp_path: Path) -> None:
+    # Two connections stand for two worker processes on one file.
+    path = str(tmp_path / "q.db")
+    here, there = await SQLiteStorage.open(path), await SQLiteStorage.open(path)
+    try:
+        for user in (1, 2):
+            await here.save_user(UserProfile(id=UserId(user), lang=Lang.EN, created_at=1.0))
+        # Another coroutine's read, still open: the connection holds a snapshot from before the other write.
+        cursor = await here._db.execute("SELECT id FROM users")
+        await cursor.fetchone()
+        await there.save_user(UserProfile(id=UserId(3), lang=Lang.EN, created_at=2.0))
+
+        async def read_ends() -> None:
+            await asyncio.sleep(0.05)
+            await cursor.close()
+
+        ending = asyncio.create_task(read_ends())
+        # SQLite refuses this write lock at once (no busy wait); the storage asks again until the read is over.
+        await here.save_user(UserProfile(id=UserId(4), lang=Lang.EN, created_at=3.0))
+        await ending
+        assert await there.get_user(UserId(4)) is not None
+    finally:
+        await here.close()
+        await there.close()
