@@ -1,23 +1,32 @@
-"""Webhooks, several workers on one database, and a bot killed with SIGKILL mid-session."""
+"""Webhooks, several workers on one database (SQLite, and PostgreSQL with TEST_DATABASE_URL), and a bot process
+killed with SIGKILL mid group session and mid classroom drill.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import signal
 import socket
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.storage.factory import sqlite_path
 from bot.telegram.app import BotRuntime
 from tests.emulator import BotApiEmulator
 from tests.emulator.pytest_plugin import TEST_TOKEN
+from tests.storage.conftest import fresh_schema, postgres_server
 from tests.telegram.conftest import BANK, bot_settings
+from tests.telegram.test_drill import TEACHER, buttons, data_for, join, make_drill, press, right_letter_index, students
 
 SECRET = "test-Secret_123"
 GROUP = -4001
@@ -34,10 +43,33 @@ def rows(database: Path, sql: str, *args: object) -> list[tuple]:
         return db.execute(sql, args).fetchall()
 
 
-async def webhook_worker(api: BotApiEmulator, database: Path, port: int, **overrides: str) -> BotRuntime:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A DATABASE_URL naming an empty database: a SQLite file, or a fresh PostgreSQL schema (skipped, with the
+    reason, without TEST_DATABASE_URL or a server answering there)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'q.db'}"
+        return
+    async with fresh_schema(await postgres_server()) as dsn:
+        yield dsn
+
+
+async def query(database_url: str, sql: str) -> list[tuple]:
+    """The rows of `sql` (no parameters) on the database a DATABASE_URL names, whichever back-end it is."""
+    if database_url.startswith("sqlite:"):
+        return rows(Path(sqlite_path(database_url, base=PROJECT_ROOT)), sql)
+    conn = await asyncpg.connect(database_url)
+    try:
+        return [tuple(record) for record in await conn.fetch(sql)]
+    finally:
+        await conn.close()
+
+
+async def webhook_worker(api: BotApiEmulator, database_url: str, port: int, **overrides: str) -> BotRuntime:
     settings = bot_settings(
         api,
-        database,
+        Path("unused.db"),  # DATABASE_URL below names the database
+        DATABASE_URL=database_url,
         WEBHOOK_URL="https://quiz.example.test/hook",
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
@@ -60,7 +92,7 @@ async def post(port: int, update: dict, secret: str | None = SECRET) -> int:
 
 async def test_the_webhook_checks_its_secret_on_every_request(bot_api: BotApiEmulator, tmp_path: Path) -> None:
     port = free_port()
-    runtime = await webhook_worker(bot_api, tmp_path / "q.db", port)
+    runtime = await webhook_worker(bot_api, f"sqlite:///{tmp_path / 'q.db'}", port)
     try:
         hook = await bot_api.wait_for("setWebhook")
         assert hook.params["url"] == "https://quiz.example.test/hook" and hook.params["secret_token"] == SECRET
@@ -78,8 +110,9 @@ async def test_the_webhook_checks_its_secret_on_every_request(bot_api: BotApiEmu
         await runtime.stop()
 
 
-async def test_two_workers_on_one_database_count_once_and_reveal_once(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    database = tmp_path / "q.db"
+async def test_two_workers_on_one_database_count_once_and_reveal_once(
+    bot_api: BotApiEmulator, database_url: str
+) -> None:
     ports = free_port(), free_port()
     fast = {
         "GROUP_QUESTION_SECONDS": "2",
@@ -87,7 +120,7 @@ async def test_two_workers_on_one_database_count_once_and_reveal_once(bot_api: B
         "GROUP_MIN_CYCLE_SECONDS": "0.1",
         "QUIZ_LENGTH": "2",
     }
-    workers = [await webhook_worker(bot_api, database, port, **fast) for port in ports]
+    workers = [await webhook_worker(bot_api, database_url, port, **fast) for port in ports]
     try:
         users = [bot_api.make_user(2000 + n, f"P{n}", language_code="en") for n in range(3)]
         bot_api.add_group(GROUP, "Two workers", type="supergroup", admins=[users[0]], members=users[1:])
@@ -108,7 +141,7 @@ async def test_two_workers_on_one_database_count_once_and_reveal_once(bot_api: B
         statuses = await asyncio.gather(post(ports[0], answer), post(ports[1], answer))
         assert statuses == [200, 200]
         await asyncio.sleep(0.5)
-        assert rows(database, "SELECT count(*) FROM answers") == [(1,)]
+        assert await query(database_url, "SELECT count(*) FROM answers") == [(1,)]
         # Nobody else answers: both workers see the deadline (timer or sweep) and exactly one reveals it.
         mark = bot_api.mark()
         await bot_api.wait_for(
@@ -150,7 +183,7 @@ async def start_process(api: BotApiEmulator, database: Path) -> asyncio.subproce
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_group_session_and_mid_drill_loses_nothing(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+async def test_kill_9_mid_group_session_loses_nothing(bot_api: BotApiEmulator, tmp_path: Path) -> None:
     api, database = bot_api, tmp_path / "q.db"
     process = await start_process(api, database)
     try:
@@ -183,6 +216,123 @@ async def test_kill_9_mid_group_session_and_mid_drill_loses_nothing(bot_api: Bot
         assert "3 answered" in reveal.params["text"]
         await api.wait_for("sendPoll", since=mark, chat_id=GROUP, timeout=20)  # the session goes on
         assert rows(database, "SELECT count(*), count(DISTINCT user_id) FROM answers WHERE position = 0") == [(3, 3)]
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+
+
+async def settled(database: Path, sql: str, expected: list[tuple]) -> list[tuple]:
+    """The rows of `sql` once they equal `expected`, or as they are after five seconds."""
+    for _ in range(100):
+        found = rows(database, sql)
+        if found == expected:
+            break
+        await asyncio.sleep(0.05)
+    return found
+
+
+@pytest.mark.slow
+async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+    api, database = bot_api, tmp_path / "q.db"
+    answers_sql = "SELECT user_id, position, correct, confidence FROM answers WHERE context = 'drill' ORDER BY user_id"
+    process = await start_process(api, database)
+    try:
+        await api.wait_for("getUpdates", timeout=20)
+        teacher = api.make_user(TEACHER, "Ms Kay", language_code="en")
+        code, control = await make_drill(api, teacher, count="5")
+        class_ = students(api, 5)
+        for n, student in enumerate(class_):
+            await join(api, student, code, f"Kid {n}")
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Start"))
+        sent = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=5)
+        question = {call.params["chat_id"]: call.result for call in sent}
+        assert set(question) == {s["id"] for s in class_}
+
+        async def choose(n: int, *, right: bool) -> dict:
+            """Kid n taps an option (the right one or not); returns their message, now asking how sure they are."""
+            student, message = class_[n], question[class_[n]["id"]]
+            shown = right_letter_index(message["text"])
+            if not right:
+                shown = (shown + 1) % len(buttons(message))
+            assert await press(api, student, message, buttons(message)[shown][1]) == ""
+            return api.message(student["id"], message["message_id"])
+
+        # Before the kill: Kids 0-2 answer (each answer acknowledged), Kid 3 has tapped an option but not rated it.
+        ratings = [await choose(0, right=True)]
+        kid0_again = data_for(ratings[0], "Just guessing")  # a second answer Kid 0 will try after the restart
+        assert await press(api, class_[0], ratings[0], data_for(ratings[0], "Certain")) == ""
+        ratings.append(await choose(1, right=True))
+        assert await press(api, class_[1], ratings[1], data_for(ratings[1], "Certain")) == ""
+        ratings.append(await choose(2, right=False))
+        assert await press(api, class_[2], ratings[2], data_for(ratings[2], "Fairly sure")) == ""
+        ratings.append(await choose(3, right=False))
+        before = [(600, 0, 1, "sure"), (601, 0, 1, "sure"), (602, 0, 0, "probably")]
+        assert await settled(database, answers_sql, before) == before
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        assert process.returncode == -signal.SIGKILL
+        assert rows(database, answers_sql) == before  # every acknowledged answer survived the kill
+        # Kid 3 rates their answer while the bot is down; the restarted bot records it.
+        late = api.press_button(class_[3], ratings[3], data_for(ratings[3], "Just guessing"))
+        mark = api.mark()
+        process = await start_process(api, database)
+        accepted = await api.wait_for(
+            "answerCallbackQuery", callback_query_id=late["callback_query"]["id"], since=mark, timeout=20
+        )
+        assert accepted.params.get("text", "") == ""
+        assert "Got your answer: " in api.message(class_[3]["id"], ratings[3]["message_id"])["text"]
+        # After the restart: Kid 4 answers the same question; Kid 0's second answer is refused.
+        ratings.append(await choose(4, right=True))
+        assert await press(api, class_[4], ratings[4], data_for(ratings[4], "Certain")) == ""
+        retry = api.press_raw(class_[0], class_[0]["id"], ratings[0]["message_id"], kid0_again)
+        refused = await api.wait_for("answerCallbackQuery", callback_query_id=retry["callback_query"]["id"])
+        assert refused.params.get("text") == "You've already answered that one."
+        after = [*before, (603, 0, 0, "guess"), (604, 0, 1, "sure")]
+        assert rows(database, answers_sql) == after  # each answer once, none lost, none doubled
+        # The teacher's panel counts the answers from both sides of the kill, and the drill goes on.
+        await api.wait_for(
+            "editMessageText",
+            lambda c: "Question 1/5 is open: 5/5 answered." in c.params["text"],
+            since=mark,
+            chat_id=TEACHER,
+            timeout=10,
+        )
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Reveal"))
+        reveals = await api.wait_for(
+            "editMessageText", lambda c: c.params.get("chat_id", 0) >= 600, since=mark, count=5, timeout=10
+        )
+        assert {c.params["chat_id"] for c in reveals} == set(question)
+        await api.wait_for(
+            "editMessageText",
+            lambda c: "Question 1/5 revealed: 5 answered, 3 right." in c.params["text"],
+            since=mark,
+            chat_id=TEACHER,
+        )
+        panel = api.message(TEACHER, control["message_id"])
+        mark = api.mark()
+        api.press_button(teacher, panel, data_for(panel, "Next question"))
+        second = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=5)
+        assert {c.params["chat_id"] for c in second} == set(question)
+        # The report counts every answer, from before and after the kill.
+        mark = api.mark()
+        api.send_text(teacher, f"/report {code}")
+        summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
+        assert f"Report for drill {code}" in summary and "Students: 5" in summary
+        assert "drill: 5 answered" in summary and "1. 60% right" in summary
+        document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
+        table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
+        assert sorted((r["nickname"], r["question_number"], r["correct"], r["confidence"]) for r in table) == [
+            ("Kid 0", "1", "1", "sure"),
+            ("Kid 1", "1", "1", "sure"),
+            ("Kid 2", "1", "0", "probably"),
+            ("Kid 3", "1", "0", "guess"),
+            ("Kid 4", "1", "1", "sure"),
+        ]
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
