@@ -200,19 +200,21 @@ class SQLiteStorage:
                 raise StorageError(f"cannot create the folder for {path}: {error.strerror}") from error
         try:
             db = await aiosqlite.connect(path, isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode survives a killed process (only a power cut can lose the last commits).
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA foreign_keys=ON")
-            storage = cls(db)
-            try:
-                await storage._migrate()
-            except BaseException:
-                await db.close()  # a refused or failed upgrade must not leave the connection's thread behind
-                raise
         except sqlite3.Error as error:
             raise StorageError(f"cannot open SQLite database {path}: {error}") from error
+        try:
+            await db.execute("PRAGMA busy_timeout=5000")
+            await _switch_to_wal(db)
+            # NORMAL in WAL mode survives a killed process (only a power cut can lose the last commits).
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            storage = cls(db)
+            await storage._migrate()
+        except BaseException as error:
+            await db.close()  # whatever failed, the connection's (non-daemon) thread must not keep the process alive
+            if isinstance(error, sqlite3.Error):
+                raise StorageError(f"cannot open SQLite database {path}: {error}") from error
+            raise
         return storage
 
     async def _migrate(self) -> None:
@@ -864,6 +866,20 @@ def _answer_row(record: AnswerRecord) -> tuple[Any, ...]:
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def _switch_to_wal(db: aiosqlite.Connection) -> None:
+    """WAL mode; asked again while another process creating the same new file holds it (SQLite says "locked" at
+    once there, without its busy wait)."""
+    deadline = time.monotonic() + BEGIN_PATIENCE
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.01)
 
 
 BEGIN_PATIENCE = 5.0  # seconds to keep asking for the write lock, on top of SQLite's own busy timeout
