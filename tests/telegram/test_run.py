@@ -18,8 +18,16 @@ SECRET = TEST_TOKEN.split(":")[1]
 async def run_bot(environ: dict[str, str], *, stop_after: float | None = None) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")} | environ
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--env-file", "/nonexistent",
-        cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--env-file",
+        "/nonexistent",
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     if stop_after is not None:
         await asyncio.sleep(stop_after)
