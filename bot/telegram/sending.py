@@ -3,15 +3,51 @@ message is gone goes on in a new one."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import unicodedata
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
 from .render import Rendered
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 # Telegram's words for a message that can no longer be edited (deleted, too old, never existed).
 GONE = ("message to edit not found", "message can't be edited")
+SEND_ATTEMPTS = 3
+RESEND_WAIT = 0.5  # seconds before the second attempt; twice that before the third
+
+
+def refused(error: NetworkError) -> bool:
+    """Did Telegram answer with an error status (a 5xx) rather than the connection failing? Then nothing was done
+    and doing it again cannot show anything twice. A dropped connection or a time-out (PTB raises those `from` the
+    transport's exception) may come after the message went out."""
+    return not isinstance(error, TimedOut) and (error.__cause__ is None or isinstance(error.__cause__, TelegramError))
+
+
+async def patiently(call: Callable[[], Awaitable[T]], *, repeatable: bool = False) -> T:
+    """`call`, made again (up to SEND_ATTEMPTS times in all) when Telegram refused it with a server error.
+    `repeatable`: doing it twice is harmless (closing a poll), so a dropped connection or a time-out is retried too.
+    429s are not handled here: PTB's rate limiter already waits and retries them.
+
+    Found by tests/telegram/test_group_faults.py: one 500 on a group quiz's sendPoll or reveal used to lose that
+    question or reveal for good (and the podium, on the last one)."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return await call()
+        except BadRequest:
+            raise  # PTB's BadRequest is a NetworkError, but asking again gets the same answer
+        except NetworkError as error:
+            if attempt == SEND_ATTEMPTS or not (repeatable or refused(error)):
+                raise
+            log.info("Telegram failed a request (%s); trying again", error)
+            await asyncio.sleep(RESEND_WAIT * attempt)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
 
 
 async def send(update: Update, rendered: Rendered) -> Message:
