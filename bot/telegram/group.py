@@ -275,10 +275,21 @@ async def show_reveal(application: Application, svc: BotServices, step: RevealSt
         sent = False
         if message_id is not None:
             try:
-                await bot.edit_message_text(rendered.text, chat_id=session.chat_id, message_id=message_id)
+                # The same edit twice is harmless, so even a dropped connection is worth trying again.
+                await patiently(
+                    lambda: bot.edit_message_text(rendered.text, chat_id=session.chat_id, message_id=message_id),
+                    repeatable=True,
+                )
                 sent = True
             except BadRequest as error:
-                log.info("could not edit question %s in %s: %s", message_id, session.chat_id, error.message)
+                # "Not modified": an attempt whose reply was lost had already made this edit.
+                sent = "not modified" in error.message.lower()
+                if not sent:
+                    log.info("could not edit question %s in %s: %s", message_id, session.chat_id, error.message)
+            except (NetworkError, RetryAfter) as error:
+                # Telegram is failing: a new message might show the reveal twice; the quiz goes on regardless.
+                log.warning("could not show the answer on question %s in %s: %s", message_id, session.chat_id, error)
+                sent = True
         if not sent:
             await to_group(svc, session.chat_id, lambda chat: bot.send_message(chat, rendered.text))
     after = step.session
