@@ -868,18 +868,26 @@ def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start : start + size]
 
 
+async def _execute_patiently(db: aiosqlite.Connection, sql: str, refusals: tuple[str, ...]) -> None:
+    """Run `sql`, asking again for up to BEGIN_PATIENCE seconds while SQLite refuses it at once with one of
+    `refusals` (the cases where SQLite answers without its own busy wait), backing off from 2 to 50 ms."""
+    deadline = time.monotonic() + BEGIN_PATIENCE
+    pause = 0.002
+    while True:
+        try:
+            await db.execute(sql)
+            return
+        except sqlite3.OperationalError as error:
+            if not any(word in str(error) for word in refusals) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 async def _switch_to_wal(db: aiosqlite.Connection) -> None:
     """WAL mode; asked again while another process creating the same new file holds it (SQLite says "locked" at
     once there, without its busy wait)."""
-    deadline = time.monotonic() + BEGIN_PATIENCE
-    while True:
-        try:
-            await db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.01)
+    await _execute_patiently(db, "PRAGMA journal_mode=WAL", ("locked",))
 
 
 BEGIN_PATIENCE = 5.0  # seconds to keep asking for the write lock, on top of SQLite's own busy timeout
@@ -912,17 +920,7 @@ class _Transaction:
         cursor), SQLite refuses the write lock at once, without waiting, if another process has written since
         that read began. The read ends within milliseconds, so trying again soon succeeds.
         """
-        deadline = time.monotonic() + BEGIN_PATIENCE
-        pause = 0.002
-        while True:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        await _execute_patiently(self._db, "BEGIN IMMEDIATE", ("locked", "busy"))
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
