@@ -178,6 +178,76 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX drill_sessions_user ON drill_sessions (user_id);
     """,
+    # 4: running counts of answers per question and of present members per group session, kept by triggers (as in
+    # SQLite), so "has everyone answered?" is two key lookups, not two counts over up to 10,000 rows. Statement-level
+    # triggers: one counter update per batch of answers, so concurrent batches wait on a counter row only once each.
+    """
+    CREATE TABLE answer_counts (
+        session_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        answered BIGINT NOT NULL,
+        PRIMARY KEY (session_id, position)
+    );
+    CREATE TABLE member_counts (
+        session_id TEXT PRIMARY KEY,
+        present BIGINT NOT NULL
+    );
+    INSERT INTO answer_counts (session_id, position, answered)
+        SELECT session_id, position, count(*) FROM answers GROUP BY session_id, position;
+    INSERT INTO member_counts (session_id, present)
+        SELECT session_id, count(*) FROM group_members WHERE left_at IS NULL GROUP BY session_id;
+    CREATE FUNCTION count_answers_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- In key order, so two transactions counting the same questions lock their rows in the same order.
+        INSERT INTO answer_counts AS c (session_id, position, answered)
+            SELECT session_id, position, count(*) FROM added GROUP BY session_id, position ORDER BY session_id, position
+            ON CONFLICT (session_id, position) DO UPDATE SET answered = c.answered + excluded.answered;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION count_answers_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE answer_counts AS c SET answered = c.answered - r.n
+            FROM (SELECT session_id, position, count(*) AS n FROM removed GROUP BY session_id, position) AS r
+            WHERE c.session_id = r.session_id AND c.position = r.position;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER answers_count_insert AFTER INSERT ON answers
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION count_answers_added();
+    CREATE TRIGGER answers_count_delete AFTER DELETE ON answers
+        REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION count_answers_removed();
+    -- Members: the change in present members of each session, from the rows as they were and as they are now.
+    -- (A trigger's transition tables are visible only to its own function, so each function says it whole.)
+    CREATE FUNCTION count_members_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO member_counts AS c (session_id, present)
+            SELECT session_id, count(*) FROM added WHERE left_at IS NULL GROUP BY session_id ORDER BY session_id
+            ON CONFLICT (session_id) DO UPDATE SET present = c.present + excluded.present;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION count_members_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO member_counts AS c (session_id, present)
+            SELECT session_id, sum(d) FROM (
+                SELECT session_id, 1 AS d FROM after WHERE left_at IS NULL
+                UNION ALL SELECT session_id, -1 AS d FROM before WHERE left_at IS NULL
+            ) AS deltas GROUP BY session_id HAVING sum(d) <> 0 ORDER BY session_id
+            ON CONFLICT (session_id) DO UPDATE SET present = c.present + excluded.present;
+        RETURN NULL;
+    END $$;
+    CREATE FUNCTION count_members_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE member_counts AS c SET present = c.present - r.n
+            FROM (SELECT session_id, count(*) AS n FROM removed WHERE left_at IS NULL GROUP BY session_id) AS r
+            WHERE c.session_id = r.session_id;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER members_count_insert AFTER INSERT ON group_members
+        REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION count_members_added();
+    CREATE TRIGGER members_count_update AFTER UPDATE ON group_members
+        REFERENCING OLD TABLE AS before NEW TABLE AS after FOR EACH STATEMENT EXECUTE FUNCTION count_members_changed();
+    CREATE TRIGGER members_count_delete AFTER DELETE ON group_members
+        REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION count_members_removed();
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Every table with rows about a person, and the column that names them: /forget empties them all.
@@ -634,7 +704,7 @@ class PostgresStorage:
     async def count_members(self, session_id: GroupSessionId) -> int:
         async def work(conn: asyncpg.Connection) -> int:
             return await conn.fetchval(
-                "SELECT count(*) FROM group_members WHERE session_id = $1 AND left_at IS NULL", session_id
+                "SELECT coalesce((SELECT present FROM member_counts WHERE session_id = $1), 0)", session_id
             )
 
         return int(await self._call("count_members", work))
@@ -738,8 +808,8 @@ class PostgresStorage:
     async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
         async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
             return await conn.fetchrow(
-                "SELECT (SELECT count(*) FROM answers WHERE session_id = $1 AND position = $2), "
-                "(SELECT count(*) FROM group_members WHERE session_id = $1 AND left_at IS NULL)",
+                "SELECT coalesce((SELECT answered FROM answer_counts WHERE session_id = $1 AND position = $2), 0), "
+                "coalesce((SELECT present FROM member_counts WHERE session_id = $1), 0)",
                 session_id,
                 position,
             )
@@ -750,7 +820,9 @@ class PostgresStorage:
     async def count_answers(self, session_id: str, position: int) -> int:
         async def work(conn: asyncpg.Connection) -> int:
             return await conn.fetchval(
-                "SELECT count(*) FROM answers WHERE session_id = $1 AND position = $2", session_id, position
+                "SELECT coalesce((SELECT answered FROM answer_counts WHERE session_id = $1 AND position = $2), 0)",
+                session_id,
+                position,
             )
 
         return int(await self._call("count_answers", work))

@@ -45,7 +45,7 @@ from bot.core.lang import Lang
 from bot.core.model import QuestionBank, QuestionId
 from bot.core.review import ReviewItem
 from bot.core.users import UserProfile
-from bot.storage import FullStorage, ReviewUpdate, StorageError
+from bot.storage import FullStorage, ReviewUpdate, StorageError, postgres, sqlite
 from bot.storage.base import GroupAnswerEntry
 
 from .conftest import Backend
@@ -703,3 +703,66 @@ async def test_drill_sessions_and_answers(storage: FullStorage, small_bank: Ques
         elapsed_ms=700,
         answered_at=4.0,
     )
+
+
+async def test_the_running_tallies_follow_every_way_answers_and_members_change(storage: FullStorage) -> None:
+    """answer_tally, count_answers and count_members read counters kept by triggers: they must agree with the rows
+    through joins, leaves, returns, answers (batched, refused, repeated), single records and /forget."""
+    sid, other = GroupSessionId("g1"), GroupSessionId("g2")
+
+    async def truth(session: GroupSessionId, position: int) -> tuple[int, int]:
+        answered = [a for a in await storage.answers(session_id=SessionId(session)) if a.position == position]
+        present = [m for m in await storage.members(session) if not m.left]
+        return len(answered), len(present)
+
+    async def agree() -> None:
+        for session in (sid, other):
+            for position in (0, 1):
+                expected = await truth(session, position)
+                assert await storage.answer_tally(session, position) == expected
+                assert await storage.count_answers(session, position) == expected[0]
+                assert await storage.count_members(session) == expected[1]
+
+    await agree()  # nothing yet: zeros, not errors
+    for user in (1, 2, 3):
+        await storage.add_member(sid, user, f"u{user}", 1.0)
+    await storage.add_member(sid, 1, "u1 again", 1.5)  # already in: no change
+    await storage.add_member(other, 1, "u1", 1.0)
+    await agree()
+    batch = [GroupAnswerEntry(record=group_answer(u, at=2.0), name=f"u{u}") for u in (1, 2, 4, 4)]
+    assert await storage.record_group_answers(batch) == [True, True, True, False]  # 4 joins by answering
+    assert not await one_group_answer(storage, group_answer(1, at=3.0), name="u1")
+    await storage.record_answer(group_answer(5, position=1))  # an answer without a member
+    await agree()
+    await storage.member_left(sid, 2, 4.0)
+    await storage.member_left(sid, 2, 4.5)  # leaving twice counts once
+    await storage.member_left(sid, 9, 4.5)  # never joined
+    await agree()
+    assert await storage.add_member(sid, 2, "u2 back", 5.0)  # back in
+    await agree()
+    await storage.member_left(sid, 3, 6.0)
+    await storage.forget_user(UserId(1))  # present in both sessions, answered question 0 of g1
+    await storage.forget_user(UserId(3))  # had left: the count of present members stays
+    await agree()
+    assert await storage.answer_tally(sid, 0) == (2, 2)  # users 2 and 4 answered; 2 and 4 are present
+
+
+async def test_the_upgrade_that_adds_the_tallies_counts_what_is_already_stored(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of schema 3 with answers and members in it: after the upgrade the counters hold their counts."""
+    module = sqlite if backend.name == "sqlite" else postgres
+    monkeypatch.setattr(module, "SCHEMA_VERSION", 3)
+    old = await backend.open()
+    assert await old.schema_version() == 3
+    sid = GroupSessionId("g1")
+    for user in (1, 2, 3):
+        await old.add_member(sid, user, f"u{user}", 1.0)
+    await old.member_left(sid, 3, 2.0)
+    for user in (1, 2, 7):
+        await old.record_answer(group_answer(user))
+    monkeypatch.undo()
+    upgraded = await backend.open()
+    assert await upgraded.schema_version() == module.SCHEMA_VERSION
+    assert await upgraded.answer_tally(sid, 0) == (3, 2)
+    assert await upgraded.count_answers(sid, 1) == 0
