@@ -276,19 +276,28 @@ def figures(delays: list[float], elapsed: float, cpu_used: float, workers: int, 
 
 
 class StoredAnswers:
-    """Notes when each answer becomes visible in the database, by polling it (a poll answer gets no reply)."""
+    """Notes when each answer becomes visible in the database, by polling it (a poll answer gets no reply).
+
+    Rows are asked for above a floor below which every id has been seen. Not simply above the highest id seen:
+    with two workers on PostgreSQL, a row can commit after a row with a higher id (each transaction took its ids
+    earlier), and would never be seen. A hole that stays open for a second is an id no row will have (a rollback).
+    """
+
+    HOLE_PATIENCE = 1.0
 
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         self.seen: dict[int, float] = {}
-        self._last = 0
+        self._floor = 0
+        self._above: set[int] = set()  # ids seen above the floor
+        self._hole_since: float | None = None
 
     async def watch(self, expected: int) -> None:
         if self.url.startswith("sqlite:///"):
             db = sqlite3.connect(self.url.removeprefix("sqlite:///"))
             try:
                 while len(self.seen) < expected:
-                    self._note(db.execute("SELECT id, user_id FROM answers WHERE id > ?", (self._last,)).fetchall())
+                    self._note(db.execute("SELECT id, user_id FROM answers WHERE id > ?", (self._floor,)).fetchall())
                     await asyncio.sleep(0.002)
             finally:
                 db.close()
@@ -298,7 +307,7 @@ class StoredAnswers:
         db = await asyncpg.connect(self.url)
         try:
             while len(self.seen) < expected:
-                self._note(await db.fetch("SELECT id, user_id FROM answers WHERE id > $1", self._last))
+                self._note(await db.fetch("SELECT id, user_id FROM answers WHERE id > $1", self._floor))
                 await asyncio.sleep(0.002)
         finally:
             await db.close()
@@ -306,8 +315,21 @@ class StoredAnswers:
     def _note(self, rows) -> None:
         now = time.monotonic()
         for answer_id, user_id in rows:
-            self._last = max(self._last, answer_id)
+            self._above.add(answer_id)
             self.seen.setdefault(user_id, now)
+        while self._above:
+            if self._floor + 1 in self._above:
+                self._floor += 1
+                self._above.discard(self._floor)
+                self._hole_since = None
+            elif self._hole_since is None:
+                self._hole_since = now
+                break
+            elif now - self._hole_since > self.HOLE_PATIENCE:
+                self._floor += 1
+                self._hole_since = None
+            else:
+                break
 
 
 async def group_run(database_url: str, workers: int, members: int, groups: int, rate: float, pin: bool) -> dict:
