@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import socket
 import sqlite3
 import statistics
@@ -99,8 +100,10 @@ async def person(
     opened: asyncio.Event,
     ready: list[int],
     failures: list[int],
+    think: float,
 ) -> None:
     user = api.make_user(user_id, f"U{user_id}")
+    rng = random.Random(user_id)
     port = ports[user_id % len(ports)]
     loop = asyncio.get_running_loop()
 
@@ -120,7 +123,10 @@ async def person(
             return await asyncio.wait_for(done, 120)
 
     async def press(shown: dict, data: str) -> None:
-        """Press a button; pressed again when the bot says its database failed (it does not act then)."""
+        """Press a button (after reading for `think` seconds, give or take half); pressed again when the bot says
+        its database failed (it does not act then)."""
+        if think:
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
         for _ in range(RETRIES):
             answered = await step(
                 api.press_button(user, api.message(user_id, shown["message_id"]), data), "answerCallbackQuery"
@@ -130,6 +136,8 @@ async def person(
             failures.append(user_id)
         raise RuntimeError(f"person {user_id}: the bot failed {RETRIES} times in a row")
 
+    if think:  # people arrive over the first `think` seconds, not all in the same millisecond
+        await asyncio.sleep(think * rng.random())
     for _ in range(RETRIES):
         try:
             message = (await asyncio.wait_for(step(api.send_text(user, "/quiz"), "sendMessage"), 15)).result
@@ -227,7 +235,7 @@ async def started_workers(api: Waiting, database_url: str, workers: int, pin: bo
             await process.wait()
 
 
-async def run(database_url: str, workers: int, users: int, questions: int, pin: bool) -> dict[str, float]:
+async def run(database_url: str, workers: int, users: int, questions: int, pin: bool, think: float) -> dict[str, float]:
     async with (
         Waiting() as api,
         started_workers(api, database_url, workers, pin, QUIZ_LENGTH=str(questions)) as (processes, ports),
@@ -243,7 +251,7 @@ async def run(database_url: str, workers: int, users: int, questions: int, pin: 
             started = time.perf_counter()
             tasks = [
                 asyncio.ensure_future(
-                    person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready, failures)
+                    person(api, http, ports, 100_000 + n, questions, delays, gate, opened, ready, failures, think)
                 )
                 for n in range(users)
             ]
@@ -402,6 +410,9 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--users", type=int, nargs="+", default=[10, 100, 1000], help="people at once")
     parser.add_argument("--questions", type=int, default=3, help="private scene: questions a person (at most 9)")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="private scene: seconds a person reads before each press (0: none)"
+    )
     parser.add_argument("--groups", type=int, default=1, help="group scene: the people split over this many groups")
     parser.add_argument("--rate", type=float, default=1000.0, help="group scene: answers a second offered")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin worker i to CPU i")
@@ -412,6 +423,7 @@ async def main() -> None:
         print(
             f"private, {args.database}, {args.workers} worker(s), {args.questions} questions: "
             "1 + 3 x questions updates a person"
+            + (f", {args.think:g} s to read before each press" if args.think else ", at machine speed")
         )
     else:
         print(
@@ -428,7 +440,7 @@ async def main() -> None:
                     url = os.environ.get("TEST_DATABASE_URL") or sys.exit("set TEST_DATABASE_URL for PostgreSQL")
                     await reset_postgres(url)
                 if args.scene == "private":
-                    results.append(await run(url, args.workers, users, args.questions, args.pin))
+                    results.append(await run(url, args.workers, users, args.questions, args.pin, args.think))
                 else:
                     results.append(await group_run(url, args.workers, users, args.groups, args.rate, args.pin))
         rate, p50, p99, memory, cpu, busy = (
