@@ -33,7 +33,6 @@ from ..core.drill import (
 from ..core.drill_report import DrillReport, build_report
 from ..core.engine import AnswerRecord, Confidence, SessionId, UserId
 from ..core.model import Question, QuestionBank
-from ..core.review import after_answer
 from ..storage.base import FullStorage, ReviewUpdate
 from .quiz import QuizService
 from .views import QuestionView
@@ -314,15 +313,7 @@ class DrillService:
             answered_at=now,
             context="drill",
         )
-        current = await self.storage.review_item(UserId(user_id), question.id)
-        item_after = after_answer(
-            current, user_id=UserId(user_id), question_id=question.id, correct=record.correct, now=now
-        )
-        review = (
-            None
-            if item_after == current
-            else ReviewUpdate(user_id=UserId(user_id), question_id=question.id, item=item_after)
-        )
+        review = ReviewUpdate.after(record, await self.storage.review_item(UserId(user_id), question.id))
         await self.storage.link_session(drill.id, round_, user_id, drill.round_key)
         recorded = await self.storage.record_answer(record, review=review)
         answered = await self.storage.count_answers(drill.round_key, position)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from ..core.engine import AnswerRecord, SessionId, UserId
 from ..core.group import GroupMoveRejected, GroupRejection, GroupSession, GroupSessionId, score
 from ..core.model import QuestionBank
-from ..core.review import after_answer
 from ..storage.base import FullStorage, GroupAnswerEntry, ReviewUpdate
 
 MAX_BATCH = 256  # answers a transaction: large enough for a burst, small enough to keep each commit short
@@ -146,17 +145,9 @@ class AnswerBatcher:
         """Each answer with the review-queue change it makes (a miss goes to review, a hit moves it on)."""
         keys = [(a.record.user_id, a.record.question_id) for a in answers]
         current = await self._storage.review_items_for(keys)
-        result = []
-        for answer, key in zip(answers, keys, strict=True):
-            before = current.get(key)
-            record = answer.record
-            item = after_answer(
-                before,
-                user_id=record.user_id,
-                question_id=record.question_id,
-                correct=record.correct,
-                now=record.answered_at,
+        return [
+            GroupAnswerEntry(
+                record=answer.record, name=answer.name, review=ReviewUpdate.after(answer.record, current.get(key))
             )
-            review = None if item == before else ReviewUpdate(user_id=key[0], question_id=key[1], item=item)
-            result.append(GroupAnswerEntry(record=record, name=answer.name, review=review))
-        return result
+            for answer, key in zip(answers, keys, strict=True)
+        ]

@@ -28,7 +28,7 @@ from ..core.engine import (
 from ..core.lang import Lang
 from ..core.model import QuestionBank
 from ..core.progress import summarize
-from ..core.review import after_answer, review_order
+from ..core.review import review_order
 from ..core.users import UserProfile
 from ..storage.base import ReviewUpdate, Storage
 from .views import NothingToReview, ProgressView, QuestionView, ResultView, RevealView
@@ -181,16 +181,7 @@ class QuizService:
         review = None
         if outcome is not None:
             record = outcome.record
-            current = await self.storage.review_item(record.user_id, record.question_id)
-            item = after_answer(
-                current,
-                user_id=record.user_id,
-                question_id=record.question_id,
-                correct=record.correct,
-                now=record.answered_at,
-            )
-            if item != current:
-                review = ReviewUpdate(user_id=record.user_id, question_id=record.question_id, item=item)
+            review = ReviewUpdate.after(record, await self.storage.review_item(record.user_id, record.question_id))
         committed = await self.storage.commit(
             after, expected_version=before.version, answer=outcome.record if outcome else None, review=review
         )

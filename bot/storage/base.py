@@ -19,7 +19,7 @@ from ..core.group import (
     Standing,
 )
 from ..core.model import QuestionId
-from ..core.review import ReviewItem
+from ..core.review import ReviewItem, after_answer
 from ..core.users import UserProfile
 
 
@@ -34,6 +34,19 @@ class ReviewUpdate:
     user_id: UserId
     question_id: QuestionId
     item: ReviewItem | None
+
+    @classmethod
+    def after(cls, record: AnswerRecord, current: ReviewItem | None) -> ReviewUpdate | None:
+        """The change `record` makes to its question's queue entry `current` (a miss goes to review, a hit moves it
+        on); None when the entry stays as it is."""
+        item = after_answer(
+            current,
+            user_id=record.user_id,
+            question_id=record.question_id,
+            correct=record.correct,
+            now=record.answered_at,
+        )
+        return None if item == current else cls(user_id=record.user_id, question_id=record.question_id, item=item)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +120,8 @@ class GroupStorage(Protocol):
     async def active_group_sessions(self) -> list[GroupSession]: ...
 
     async def due_group_sessions(self, now: float) -> list[GroupSessionId]: ...
+
+    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None: ...
 
     async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool: ...
 
