@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .config import mask
 
@@ -24,8 +25,12 @@ class RedactSecrets(logging.Filter):
         if record.exc_text:
             for secret, masked in self._secrets:
                 record.exc_text = record.exc_text.replace(secret, masked)
+        if record.stack_info:
+            for secret, masked in self._secrets:
+                record.stack_info = record.stack_info.replace(secret, masked)
         if text != message:
             record.msg, record.args = text, ()
+            record.redacted = True  # tests tell by it that a record carried a secret
         return True
 
 
@@ -37,7 +42,14 @@ def configure_logging(level: int) -> None:
 
 
 def redact(secret: str) -> None:
-    """Mask `secret` in everything any handler of the root logger writes."""
+    """Mask `secret` in every log record as it is made: whichever handler writes it, also one added later or one on
+    a logger that does not propagate to the root (a filter on the root's handlers would miss those)."""
     redactor = RedactSecrets([secret])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
+    make_record = logging.getLogRecordFactory()
+
+    def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        redactor.filter(record)
+        return record
+
+    logging.setLogRecordFactory(redacted_record)
