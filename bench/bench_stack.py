@@ -230,7 +230,8 @@ async def started_workers(api: Waiting, database_url: str, workers: int, pin: bo
     finally:
         os.sched_setaffinity(0, cpus)
         for process in processes:
-            process.terminate()
+            if process.returncode is None:  # a worker that failed to start is gone already (its error is above)
+                process.terminate()
         for process in processes:
             await process.wait()
 

@@ -7,10 +7,12 @@ others find nothing to do. Answers never touch the session row; each is one inse
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from ..core.group import (
@@ -32,12 +34,14 @@ from ..core.group import (
     stop,
 )
 from ..core.model import Question, QuestionBank
-from ..storage.base import FullStorage
+from ..storage.base import FullStorage, StorageError
 from .group_answers import AnswerAck, AnswerBatcher
 
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
 LEADERBOARD_SIZE = 5
 TRANSITION_ATTEMPTS = 5
+SHOW_LEASE = 120.0  # seconds a worker may take to show one move before the sweep of any worker moves the session on
 MAX_GROUP_QUESTIONS = 20
 
 
@@ -327,7 +331,27 @@ class GroupService:
         )
 
     async def due_sessions(self) -> list[GroupSessionId]:
+        """Overdue sessions no worker is showing a move of right now."""
         return await self.storage.due_group_sessions(self._clock())
+
+    @contextlib.asynccontextmanager
+    async def showing(self, session_id: GroupSessionId) -> AsyncIterator[None]:
+        """Hold the session while this worker shows its last move (a reveal retried through Telegram's errors can
+        outlast the reveal's own time): no worker's sweep moves it on until the move is shown or SHOW_LEASE ends.
+        The lease bounds how long a worker that died while showing keeps the session waiting."""
+        await self._hold(session_id, self._clock() + SHOW_LEASE)
+        try:
+            yield
+        finally:
+            await self._hold(session_id, None)
+
+    async def _hold(self, session_id: GroupSessionId, until: float | None) -> None:
+        # The move is stored already: a database that fails here must not keep it from being shown. Without the
+        # hold, at worst another worker's sweep moves on early; a lease left behind ends by itself.
+        try:
+            await self.storage.hold_group_session(session_id, until)
+        except StorageError as error:
+            log.warning("could not %s group session %s: %s", "hold" if until else "release", session_id, error)
 
     async def live_sessions(self) -> list[GroupSession]:
         """Every unfinished session, for re-scheduling timers after a restart."""

@@ -247,6 +247,8 @@ MIGRATIONS: tuple[str, ...] = (
         REFERENCING OLD TABLE AS before NEW TABLE AS after FOR EACH STATEMENT EXECUTE FUNCTION count_members_changed();
     CREATE TRIGGER members_count_delete AFTER DELETE ON group_members
         REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION count_members_removed();
+    -- The worker showing a session's move holds it until then: no other worker's sweep moves it on meanwhile.
+    ALTER TABLE group_sessions ADD COLUMN showing_until DOUBLE PRECISION;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -666,12 +668,21 @@ class PostgresStorage:
 
         async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
             return await conn.fetch(
-                "SELECT id FROM group_sessions WHERE deadline <= $1 AND phase = ANY($2::text[]) ORDER BY deadline, id",
+                "SELECT id FROM group_sessions WHERE deadline <= $1 AND phase = ANY($2::text[]) "
+                "AND (showing_until IS NULL OR showing_until <= $1) ORDER BY deadline, id",
                 now,
                 _GROUP_ACTIVE,
             )
 
         return [GroupSessionId(row[0]) for row in await self._call("due_group_sessions", work)]
+
+    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None:
+        """A worker is showing the session's last move until `until` (None: done); sweeps leave it alone till then."""
+
+        async def work(conn: asyncpg.Connection) -> None:
+            await conn.execute("UPDATE group_sessions SET showing_until = $1 WHERE id = $2", until, session_id)
+
+        await self._call("hold_group_session", work)
 
     async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
         """Join a session; False when already in (a member who left and comes back is in again)."""

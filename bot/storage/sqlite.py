@@ -168,8 +168,9 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 4: running counts of answers per question and of present members per group session, kept by triggers, so
     # "has everyone answered?" after each batch of group answers is two key lookups, not two counts over up to
-    # 10,000 rows (0.75 ms of SQLite time per batch at 10,000 members; docs/performance.md). And the two indexes
-    # by person that PostgreSQL had from the start, which /forget uses.
+    # 10,000 rows (0.75 ms of SQLite time per batch at 10,000 members; docs/performance.md). The two indexes by
+    # person that PostgreSQL had from the start, which /forget uses. And group_sessions.showing_until: the worker
+    # showing a session's move holds it until then, so no other worker's sweep moves it on meanwhile.
     """
     CREATE TABLE answer_counts (
         session_id TEXT NOT NULL,
@@ -210,6 +211,7 @@ MIGRATIONS: tuple[str, ...] = (
     END;
     CREATE INDEX group_members_user ON group_members (user_id);
     CREATE INDEX drill_sessions_user ON drill_sessions (user_id);
+    ALTER TABLE group_sessions ADD COLUMN showing_until REAL;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -510,11 +512,17 @@ class SQLiteStorage:
         """Open sessions whose deadline has passed: what a sweep must move on (any worker may)."""
         placeholders = ",".join("?" * len(_GROUP_ACTIVE))
         async with self._db.execute(
-            f"SELECT id FROM group_sessions WHERE deadline <= ? AND phase IN ({placeholders}) ORDER BY deadline",
-            (now, *_GROUP_ACTIVE),
+            f"SELECT id FROM group_sessions WHERE deadline <= ? AND phase IN ({placeholders}) "
+            "AND (showing_until IS NULL OR showing_until <= ?) ORDER BY deadline",
+            (now, *_GROUP_ACTIVE, now),
         ) as cursor:
             rows = await cursor.fetchall()
         return [GroupSessionId(row[0]) for row in rows]
+
+    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None:
+        """A worker is showing the session's last move until `until` (None: done); sweeps leave it alone till then."""
+        async with self._transaction():
+            await self._db.execute("UPDATE group_sessions SET showing_until = ? WHERE id = ?", (until, session_id))
 
     async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
         """Join a session; False when already in (a member who left and comes back is in again)."""

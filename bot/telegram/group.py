@@ -180,22 +180,18 @@ async def restore_timers(application: Application, svc: BotServices) -> int:
 
 
 SWEEP_SECONDS = 2.0
-SHOWING_KEY = "group_sessions_showing"
 
 
 async def sweep_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every worker looks for overdue sessions now and then, so a timer armed by a worker that died still fires.
 
-    Several workers may find the same session: the version-checked move lets exactly one of them act.
+    Several workers may find the same session: the version-checked move lets exactly one of them act. A session
+    whose last move a worker is still showing (a reveal retried through Telegram's errors) is not found: its
+    deadline only looks overdue, and moving on would put the next question above the reveal (found by
+    tests/telegram/test_group_faults.py).
     """
     svc = services(context)
-    showing = _showing(context.application)
     for session_id in await svc.group.due_sessions():
-        if session_id in showing:
-            # This process is still showing the session's last move (a reveal retried through Telegram's errors):
-            # its deadline only looks overdue, and the timer is armed once it is shown. Moving on now would put the
-            # next question above the reveal (found by tests/telegram/test_group_faults.py).
-            continue
         await carry_out(context.application, svc, await svc.group.due(session_id))
 
 
@@ -212,10 +208,7 @@ async def carry_out(application: Application, svc: BotServices, step: object) ->
     if not isinstance(step, QuestionStep | RevealStep | NobodyJoined):
         return  # None: another move got there first
     bot = application.bot
-    showing = _showing(application)
-    session_id = str(step.session.id)
-    showing.add(session_id)
-    try:
+    async with svc.group.showing(step.session.id):
         if isinstance(step, QuestionStep):
             await ask(application, svc, step)
         elif isinstance(step, RevealStep):
@@ -223,13 +216,6 @@ async def carry_out(application: Application, svc: BotServices, step: object) ->
         elif isinstance(step, NobodyJoined):
             lang = await group_lang(svc, step.session.chat_id)
             await edit_lobby(bot, svc, step.session, svc.group_render.text("group.nobody", lang))
-    finally:
-        showing.discard(session_id)
-
-
-def _showing(application: Application) -> set[str]:
-    """Sessions whose last move this process is showing right now (see `sweep_deadlines`)."""
-    return application.bot_data.setdefault(SHOWING_KEY, set())
 
 
 async def ask(application: Application, svc: BotServices, step: QuestionStep) -> None:

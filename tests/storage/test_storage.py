@@ -362,6 +362,22 @@ async def test_active_group_sessions_by_deadline_paused_first(storage: FullStora
     assert await storage.due_group_sessions(1000.0) == [asking.id, waiting.id]
 
 
+async def test_a_session_held_by_a_worker_showing_it_is_not_due_for_any_sweep(
+    backend: Backend, small_bank: QuestionBank
+) -> None:
+    showing, sweeping = await backend.open(), await backend.open()
+    asking = begin(lobby(small_bank, "g1", ChatId(-1)), now=5)  # deadline 25
+    assert await showing.commit_group(asking, expected_version=None)
+    await showing.hold_group_session(asking.id, 100.0)  # a reveal being retried through Telegram's errors
+    assert await sweeping.due_group_sessions(30.0) == []
+    assert await sweeping.due_group_sessions(100.0) == [asking.id]  # the lease ended: the worker died showing it
+    await showing.hold_group_session(asking.id, None)
+    assert await sweeping.due_group_sessions(30.0) == [asking.id]
+    moved = asking.bump(deadline=40.0)
+    assert await sweeping.commit_group(moved, expected_version=asking.version)  # a hold never blocks a move
+    await showing.hold_group_session(GroupSessionId("gone"), 50.0)  # no such session: nothing to hold
+
+
 async def test_add_member_is_idempotent(storage: FullStorage) -> None:
     sid = GroupSessionId("g1")
     assert await storage.add_member(sid, 5, "Ann", 1.0)
