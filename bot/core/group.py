@@ -155,6 +155,21 @@ def ask(session: GroupSession, position: int, now: float) -> GroupSession:
     )
 
 
+QUESTION_SLIP = 1.0  # seconds a question may take to reach the group before its clock is moved
+
+
+def shown_late(session: GroupSession, *, shown_at: float) -> GroupSession:
+    """The open question as shown at `shown_at`: when Telegram took more than QUESTION_SLIP to show it (retries
+    through errors, a slow reply), its time and its speed points start from then, so the delay is not taken from
+    the players. Any other session is returned as it is."""
+    if session.phase is not GroupPhase.ASKING or session.asked_at is None or session.deadline is None:
+        return session
+    slip = shown_at - session.asked_at
+    if slip < QUESTION_SLIP:
+        return session
+    return replace(session, asked_at=shown_at, deadline=session.deadline + slip)
+
+
 def begin(session: GroupSession, *, now: float) -> GroupSession:
     """Leave the lobby: the first question opens."""
     if session.phase is not GroupPhase.LOBBY:

@@ -31,6 +31,7 @@ from ..core.group import (
     open_lobby,
     resume,
     reveal,
+    shown_late,
     stop,
 )
 from ..core.model import Question, QuestionBank
@@ -178,18 +179,23 @@ class GroupService:
 
     async def note_messages(
         self, session_id: str, *, lobby: int | None = None, question: int | None = None, position: int | None = None
-    ) -> None:
-        """Remember which message shows the lobby or a question, for later edits (also after a restart)."""
+    ) -> GroupSession | None:
+        """Remember which message shows the lobby or a question, for later edits (also after a restart). A question
+        that took long to reach the group gets its full time from now (`shown_late`). Returns the session as
+        stored, or None when it has moved past `position` or is gone."""
         for _ in range(5):
             session = await self.get(session_id)
             if session is None or (position is not None and session.position != position):
-                return
+                return None
             changed = session.bump(
                 lobby_message_id=lobby if lobby is not None else session.lobby_message_id,
                 question_message_id=question if question is not None else session.question_message_id,
             )
+            if question is not None:
+                changed = shown_late(changed, shown_at=self._clock())
             if await self.storage.commit_group(changed, expected_version=session.version):
-                return
+                return changed
+        return None
 
     async def join(self, session_id: str, user_id: int, name: str) -> bool | None:
         """Join; True when newly in, False when already in, None when the session is over."""

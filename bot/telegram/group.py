@@ -227,9 +227,12 @@ async def ask(application: Application, svc: BotServices, step: QuestionStep) ->
         poll = svc.group_render.poll(step, lang)
         async with svc.polls.sending():
             message = await to_group(svc, session.chat_id, lambda chat: application.bot.send_poll(chat, **poll.kwargs))
-            if message is not None and message.poll is not None:
-                await svc.group.map_poll(message.poll.id, session.id, session.position)
-                svc.polls.known(message.poll.id)
+            if message is not None:
+                # Noted before the poll is known, so no answer to it is scored on a clock that is about to move.
+                session = await note_question(svc, session, message)
+                if message.poll is not None:
+                    await svc.group.map_poll(message.poll.id, session.id, session.position)
+                    svc.polls.known(message.poll.id)
     else:
         rendered = svc.group_render.buttons_question(step, lang)
         message = await to_group(
@@ -237,9 +240,16 @@ async def ask(application: Application, svc: BotServices, step: QuestionStep) ->
             session.chat_id,
             lambda chat: application.bot.send_message(chat, rendered.text, reply_markup=rendered.markup),
         )
-    if message is not None:
-        await svc.group.note_messages(session.id, question=message.message_id, position=session.position)
+        if message is not None:
+            session = await note_question(svc, session, message)
     schedule(application, session)
+
+
+async def note_question(svc: BotServices, session: GroupSession, message: Message) -> GroupSession:
+    """Remember the question's message; when it reached the group late, its clock (deadline, speed points) starts
+    now. Returns the session as stored, which the timer follows."""
+    noted = await svc.group.note_messages(session.id, question=message.message_id, position=session.position)
+    return noted or session
 
 
 async def show_reveal(application: Application, svc: BotServices, step: RevealStep) -> None:

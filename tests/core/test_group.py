@@ -7,6 +7,7 @@ import random
 import pytest
 
 from bot.core.group import (
+    QUESTION_SLIP,
     ChatId,
     GroupMoveRejected,
     GroupPhase,
@@ -22,6 +23,7 @@ from bot.core.group import (
     resume,
     reveal,
     score,
+    shown_late,
     stop,
 )
 from bot.core.model import QuestionBank
@@ -142,3 +144,14 @@ def test_every_move_bumps_the_version_and_the_dict_round_trips(small_bank: Quest
     revealed = reveal(asked, answered=1, now=2)
     assert [s.version for s in (session, asked, revealed)] == [0, 1, 2]
     assert group_from_dict(group_to_dict(revealed)) == revealed
+
+
+def test_a_question_shown_late_gets_its_full_time_and_points_from_then(small_bank: QuestionBank) -> None:
+    asked = begin(lobby(small_bank), now=100.0)  # deadline 120
+    assert shown_late(asked, shown_at=100.0 + QUESTION_SLIP - 0.01) is asked  # an ordinary send: left alone
+    late = shown_late(asked, shown_at=107.0)  # seven seconds of retries before it reached the group
+    assert (late.asked_at, late.deadline, late.version) == (107.0, 127.0, asked.version)
+    shown = late.current.order.index(small_bank.get(late.current.question_id).answer)
+    at_once = score(late, small_bank, position=0, shown=shown, now=107.0)
+    assert at_once.points == RULES.max_points  # answering the moment it appeared is answering at once
+    assert shown_late(reveal(late, answered=1, now=110.0), shown_at=200.0).asked_at == 107.0  # not open: as it is

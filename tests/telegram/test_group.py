@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.article import Article
+from bot.core.group import GroupRules
 from bot.core.loader import load_bank
 from bot.telegram.app import BotRuntime
 from tests.conftest import ARTICLE_TEXT, question_yaml, topic_yaml
@@ -366,3 +367,25 @@ async def test_the_send_rate_stays_under_telegrams_group_limit(bot_api: BotApiEm
     assert len(to_group) >= 14  # lobby, its edits, 4 x (poll, close, reveal), podium
     assert busiest_minute <= 20, busiest_minute
     assert busiest_second <= 30, busiest_second
+
+
+async def test_a_question_that_reaches_the_group_late_still_gets_its_full_time(
+    bot_api: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Telegram takes 3 s to post the poll: the 4 s the question is open count from when it was posted."""
+    runtime = await start_runtime(bot_api, tmp_path / "q.db", GROUP_QUESTION_SECONDS="4")
+    try:
+        users = make_group(bot_api, size=3)
+        lobby = await open_lobby(bot_api, users[0])
+        bot_api.delay("sendPoll", 3.0, processed=False)  # posted only when the reply comes
+        mark = bot_api.mark()
+        bot_api.press_button(users[0], lobby, keyboard(lobby)[1])
+        poll = await next_poll(bot_api, GROUP, mark)
+        posted = asyncio.get_running_loop().time()
+        bot_api.answer_poll(users[1], poll["poll"]["id"], [correct_of(poll)])  # right, the moment it appears
+        closed = await bot_api.wait_for("stopPoll", since=mark, chat_id=GROUP, timeout=15)
+        assert closed.time - posted >= 4.0 - 0.3  # not the 1 s left of a clock started before the 3 s delay
+        [(points,)] = rows(tmp_path / "q.db", "SELECT points FROM answers WHERE user_id = ?", users[1]["id"])
+        assert points >= 0.95 * GroupRules().max_points  # answered at once, so (nearly) full speed points
+    finally:
+        await runtime.stop()
