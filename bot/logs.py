@@ -41,10 +41,11 @@ def configure_logging(level: int) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-def redact(secret: str) -> None:
-    """Mask `secret` in every log record as it is made: whichever handler writes it, also one added later or one on
-    a logger that does not propagate to the root (a filter on the root's handlers would miss those)."""
-    redactor = RedactSecrets([secret])
+def redact(*secrets: str) -> None:
+    """Mask `secrets` in every log record as it is made: whichever handler writes it, also one added later or one on
+    a logger that does not propagate to the root (a filter on the root's handlers would miss those). One call for
+    all of them: each call wraps the record factory again, and each wrapper formats the message once more."""
+    redactor = RedactSecrets(list(secrets))
     make_record = logging.getLogRecordFactory()
 
     def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:

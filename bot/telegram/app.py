@@ -325,10 +325,7 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    redact(token)
-    for secret in [*url_secrets(settings.database_url), settings.webhook_secret or ""]:
-        if secret:
-            redact(secret)
+    redact(token, *url_secrets(settings.database_url), settings.webhook_secret or "")
     try:
         bank = open_bank([settings.questions_path], settings.article_path, root=PROJECT_ROOT)
     except BankInvalid as error:
