@@ -18,6 +18,7 @@ from .core.engine import QuizMode, QuizSpec, UserId
 from .core.lang import Lang, lang_from_code, parse_lang
 from .core.loader import BankInvalid
 from .core.model import QuestionBank
+from .core.quality import cue_report, quality_problems
 from .logs import configure_logging
 from .services import QuizService
 from .services.bank import check_bank, load_article, open_bank
@@ -104,12 +105,21 @@ def command_check(args: argparse.Namespace, settings: Settings) -> int:
     if report.bank is None:
         return 1
     bank = report.bank
-    print(f"ok: {len(bank)} questions in {len(bank.topics)} topics, {len(bank.retired)} retired ids")
-    status = 0
+    quality = quality_problems(bank)
+    if quality:
+        print("\n".join(map(str, quality)), file=sys.stderr)
+        print(
+            f"{len(quality)} quality problem(s): the bank loads, but `check` fails until they are fixed",
+            file=sys.stderr,
+        )
+    else:
+        print(f"ok: {len(bank)} questions in {len(bank.topics)} topics, {len(bank.retired)} retired ids")
+    status = 1 if quality else 0
     if args.stats:
         print_stats(bank)
+        print("\n".join(cue_report(bank)))
     if args.coverage:
-        status = print_coverage(bank, article_path)
+        status = print_coverage(bank, article_path) or status
     return status
 
 

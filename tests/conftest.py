@@ -26,6 +26,7 @@ def question_yaml(
     qid: str,
     *,
     qtype: str = "choice",
+    skill: str = "recall",
     difficulty: int = 1,
     answer: int = 0,
     options: tuple[str, ...] = ("甲", "乙", "丙"),
@@ -38,9 +39,10 @@ def question_yaml(
     lines = [
         f"  - id: {qid}",
         f"    type: {qtype}",
+        f"    skill: {skill}",
         f"    difficulty: {difficulty}",
         "    prompt:",
-        "      zh-Hant: 餅乾上出現了什麼?",
+        "      zh-Hant: 餅乾上出現了什麼？",
         "      en: What appears on the cookie?",
         "    options:",
     ]

@@ -6,6 +6,7 @@ with any error is not returned, so nothing can serve half-valid content.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,30 +17,36 @@ import opencc
 import yaml
 
 from .article import Article
+from .bankrules import bank_wide_problems
 from .lang import AUTHORED_LANGS, Lang, Localized
 from .limits import poll_misfits
 from .model import (
     FIXED_ORDER_TYPES,
+    NamedSource,
     Question,
     QuestionBank,
     QuestionId,
     QuestionType,
+    Skill,
     Source,
     Topic,
     TopicId,
 )
+from .problems import Problem
 from .yamlsource import LineDict, error_line, load_yaml
 
 RETIRED_FILE = "_retired.yaml"
 VOCABULARY_FILE = "_zh_hans_vocabulary.yaml"
+SOURCES_FILE = "_sources.yaml"
+USAGE_FILE = "_regional_usage.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPIC_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
-FACT_PATTERN = re.compile(r"^[AB][0-9]{1,2}$")
 LANG_KEYS = {lang.value for lang in Lang}
 QUESTION_KEYS = {
     "id",
     "topic",
     "type",
+    "skill",
     "difficulty",
     "prompt",
     "options",
@@ -48,20 +55,8 @@ QUESTION_KEYS = {
     "source",
     "shuffle",
 }
-SOURCE_KEYS = {"paragraph", "quote", "facts"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
-    """One thing wrong with the bank."""
-
-    file: str
-    line: int
-    question_id: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.question_id}: {self.message}"
+SOURCE_KEYS = {"paragraph", "quote", "refs"}
+NAMED_SOURCE_KEYS = {"id", "name", "title", "publisher", "date", "link"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,27 +90,40 @@ class BankInvalid(Exception):
 
 
 class _Converter:
-    """OpenCC Traditional -> Simplified, then the bank's mainland vocabulary; cached (對/錯 repeat a lot).
+    """zh-Hant (Taiwan usage) -> zh-Hans (mainland usage); cached, since 對/錯 and option labels repeat a lot.
 
-    OpenCC's t2s changes characters, not words: 影片 stays 影片 where a mainland reader says 视频. The vocabulary
-    file maps such words once for the whole bank, instead of an override on every field that uses them.
+    Text goes through OpenCC's `tw2sp`, which converts Taiwan words with phrase tables (影片 -> 视频, 網路 -> 网络,
+    資訊 -> 信息), then through the bank's short list of words tw2sp gets wrong, then mainland quotation marks.
+    Article quotes go through `t2s` only: the article is mainland text in Traditional characters, and a quote is
+    converted character by character, never reworded.
     """
 
     def __init__(self, vocabulary: dict[str, str] | None = None) -> None:
+        self._tw2sp = opencc.OpenCC("tw2sp")
         self._t2s = opencc.OpenCC("t2s")
-        self._cache: dict[str, str] = {}
+        self._cache: dict[tuple[str, bool], str] = {}
         self._vocabulary = vocabulary or {}
-        # Longest first, so 假訊息 wins over 訊息.
+        # Longest first, so a guard such as 电视频段 wins over 视频.
         words = sorted(self._vocabulary, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
 
     def to_simplified(self, text: str, *, vocabulary: bool = True) -> str:
-        converted = self._cache.get(text)
+        key = (text, vocabulary)
+        converted = self._cache.get(key)
         if converted is None:
-            converted = self._cache[text] = self._t2s.convert(text)
-        if vocabulary and self._pattern is not None:
-            converted = self._pattern.sub(lambda m: self._vocabulary[m.group()], converted)
+            if vocabulary:
+                converted = self._tw2sp.convert(text)
+                if self._pattern is not None:
+                    converted = self._pattern.sub(lambda m: self._vocabulary[m.group()], converted)
+                converted = converted.translate(_MAINLAND_QUOTES)
+            else:
+                converted = self._t2s.convert(text)
+            self._cache[key] = converted
         return converted
+
+
+# Taiwan writes 「」『』, the mainland “”‘’ (GB/T 15834); quotes from the article already use “”.
+_MAINLAND_QUOTES = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’"})
 
 
 @dataclass(slots=True)
@@ -139,30 +147,59 @@ class _Collector:
     topics: list[Topic] = field(default_factory=list)
     first_seen: dict[str, str] = field(default_factory=dict)
     retired: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, NamedSource] = field(default_factory=dict)
+    source_lines: dict[str, str] = field(default_factory=dict)
+    cited: set[str] = field(default_factory=set)
+    usage: dict[Lang, dict[str, str]] = field(default_factory=dict)
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path], list[str]]:
-    """Topic files, retired-id files, vocabulary files and missing paths among `paths` (folders: their *.yaml)."""
-    topic_files: list[Path] = []
-    retired_files: list[Path] = []
-    vocabulary_files: list[Path] = []
-    missing: list[str] = []
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BankFiles:
+    """The files of a bank by role: topics, and the `_`-prefixed files that serve them."""
+
+    topics: list[Path]
+    retired: list[Path]
+    vocabulary: list[Path]
+    sources: list[Path]
+    usage: list[Path]
+    missing: list[str]
+
+
+def discover(paths: Iterable[Path]) -> BankFiles:
+    """The bank's files among `paths` (folders: their *.yaml). A topic file named on its own still gets the
+    `_`-prefixed files of its folder, so `check questions/one.yaml` resolves its sources like the whole bank."""
+    found = BankFiles(topics=[], retired=[], vocabulary=[], sources=[], usage=[], missing=[])
+    roles = {
+        RETIRED_FILE: found.retired,
+        VOCABULARY_FILE: found.vocabulary,
+        SOURCES_FILE: found.sources,
+        USAGE_FILE: found.usage,
+    }
+    seen: set[Path] = set()
+
+    def add(candidate: Path) -> None:
+        if candidate.resolve() in seen:
+            return
+        seen.add(candidate.resolve())
+        role = roles.get(candidate.name)
+        if role is not None:
+            role.append(candidate)
+        elif not candidate.name.startswith("_"):
+            found.topics.append(candidate)
+
     for path in paths:
         if path.is_dir():
-            candidates = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+            for candidate in sorted([*path.glob("*.yaml"), *path.glob("*.yml")]):
+                add(candidate)
         elif path.is_file():
-            candidates = [path]
+            add(path)
+            if not path.name.startswith("_"):
+                for name in roles:
+                    if (path.parent / name).is_file():
+                        add(path.parent / name)
         else:
-            missing.append(str(path))
-            continue
-        for candidate in candidates:
-            if candidate.name == RETIRED_FILE:
-                retired_files.append(candidate)
-            elif candidate.name == VOCABULARY_FILE:
-                vocabulary_files.append(candidate)
-            elif not candidate.name.startswith("_"):
-                topic_files.append(candidate)
-    return topic_files, retired_files, vocabulary_files, missing
+            found.missing.append(str(path))
+    return found
 
 
 def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | None = None) -> LoadReport:
@@ -170,24 +207,35 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
 
     `root` only shortens file names in the report.
     """
-    topic_files, retired_files, vocabulary_files, missing = discover(paths)
+    files = discover(paths)
     collector = _Collector()
-    for name in missing:
+    for name in files.missing:
         collector.problems.append(Problem(file=name, line=0, question_id="-", message="no such file or folder"))
-    if not topic_files and not missing:
+    if not files.topics and not files.missing:
         collector.problems.append(
             Problem(file=", ".join(map(str, paths)), line=0, question_id="-", message="no question files found")
         )
     if article is None:
         collector.notes.append("article not available: quotes were NOT checked against it")
     vocabulary: dict[str, str] = {}
-    for path in vocabulary_files:
+    for path in files.vocabulary:
         vocabulary.update(_load_vocabulary(path, _display(path, root), collector))
     converter = _Converter(vocabulary)
-    for path in retired_files:
+    for path in files.usage:
+        _load_usage(path, _display(path, root), collector)
+    for path in files.sources:
+        _load_sources(path, _display(path, root), converter, collector)
+    for path in files.retired:
         _load_retired(path, _display(path, root), collector)
-    for path in topic_files:
+    for path in files.topics:
         _load_topic_file(path, _display(path, root), article, converter, collector)
+    if len(files.topics) > 1 or any(p.is_dir() for p in paths):
+        # Only a whole bank can tell that a source is never cited.
+        for source_id in sorted(set(collector.sources) - collector.cited):
+            file, line = collector.source_lines[source_id].rsplit(":", 1)
+            collector.problems.append(
+                Problem(file=file, line=int(line), question_id=source_id, message="source is never cited: remove it")
+            )
     for question in collector.questions:
         if question.id in collector.retired:
             file, line = question.location.rsplit(":", 1)
@@ -200,15 +248,17 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
                     "a released id is never reused",
                 )
             )
-    files = tuple(topic_files + retired_files + vocabulary_files)
+    collector.problems += bank_wide_problems(collector.questions, collector.usage)
+    all_files = tuple(files.topics + files.retired + files.vocabulary + files.sources + files.usage)
     if collector.problems:
-        return LoadReport(bank=None, problems=tuple(collector.problems), notes=tuple(collector.notes), files=files)
+        return LoadReport(bank=None, problems=tuple(collector.problems), notes=tuple(collector.notes), files=all_files)
     bank = QuestionBank(
         questions=tuple(collector.questions),
         topics=tuple(collector.topics),
         retired=frozenset(QuestionId(qid) for qid in collector.retired),
+        sources=tuple(collector.sources.values()),
     )
-    return LoadReport(bank=bank, problems=(), notes=tuple(collector.notes), files=files)
+    return LoadReport(bank=bank, problems=(), notes=tuple(collector.notes), files=all_files)
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -263,6 +313,63 @@ def _load_retired(path: Path, display: str, collector: _Collector) -> None:
             ctx.add(entry.line, "a retired id needs a `reason`")
         collector.retired[entry["id"]] = f"{display}:{entry.line}"
         ctx.question_id = "-"
+
+
+def _load_sources(path: Path, display: str, converter: _Converter, collector: _Collector) -> None:
+    ctx = _FileContext(path=path, display=display, problems=collector.problems)
+    data = _read(path, ctx)
+    if data is None:
+        return
+    entries = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        ctx.add(getattr(data, "line", 1), "expected a mapping with a `sources:` list of {id, name, title, ...}")
+        return
+    for entry in entries:
+        if not isinstance(entry, LineDict) or not isinstance(entry.get("id"), str):
+            ctx.add(getattr(entry, "line", 1), "each source needs an `id`")
+            continue
+        source_id = entry["id"]
+        ctx.question_id = source_id if ID_PATTERN.match(source_id) else repr(source_id)
+        _check_keys(entry, NAMED_SOURCE_KEYS, ctx, "source")
+        ok = bool(ID_PATTERN.match(source_id))
+        if not ok:
+            ctx.add(entry.line_of("id"), "source id must be lower-kebab-case")
+        if source_id in collector.sources:
+            ctx.add(entry.line_of("id"), f"duplicate source id (first defined at {collector.source_lines[source_id]})")
+            ok = False
+        name = _localized(entry.get("name"), entry.line_of("name"), "name", ctx, converter)
+        texts: dict[str, str] = {}
+        for key in ("title", "publisher", "date", "link"):
+            value = entry.get(key)
+            # YAML reads 2024-02-15 as a date and 2017 as a number: both are fine as text here.
+            text = str(value).strip() if isinstance(value, str | int | datetime.date) else ""
+            if not text or isinstance(value, bool):
+                ctx.add(entry.line_of(key), f"source: missing `{key}`")
+                ok = False
+            texts[key] = text
+        if texts["link"] and not texts["link"].startswith("https://"):
+            ctx.add(entry.line_of("link"), "source: `link` must be an https:// address")
+            ok = False
+        if ok and name is not None:
+            collector.sources[source_id] = NamedSource(id=source_id, name=name, **texts)
+            collector.source_lines[source_id] = f"{display}:{entry.line}"
+        ctx.question_id = "-"
+
+
+def _load_usage(path: Path, display: str, collector: _Collector) -> None:
+    """Words each Chinese script must not use (the other region's usage), with the word to use instead."""
+    ctx = _FileContext(path=path, display=display, problems=collector.problems)
+    data = _read(path, ctx)
+    if data is None:
+        return
+    for lang in (Lang.ZH_HANT, Lang.ZH_HANS):
+        words = data.get(lang.value) if isinstance(data, dict) else None
+        if not isinstance(words, LineDict) or not all(isinstance(v, str) and v for v in words.values()):
+            ctx.add(getattr(data, "line", 1), f"expected `{lang.value}:` mapping words to avoid to the word to use")
+            continue
+        for key, line in words.duplicate_keys:
+            ctx.add(line, f"{lang.value}: {key!r} appears twice")
+        collector.usage.setdefault(lang, {}).update({k: v for k, v in words.items() if k.strip()})
 
 
 def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[str, str]:
@@ -392,6 +499,11 @@ def _question(
     except ValueError:
         ctx.add(raw.line_of("type"), f"type must be one of: {', '.join(QuestionType)}")
         qtype = None
+    try:
+        skill = Skill(raw.get("skill"))
+    except ValueError:
+        ctx.add(raw.line_of("skill"), f"skill must be one of: {', '.join(Skill)}")
+        skill = None
     difficulty = raw.get("difficulty")
     if isinstance(difficulty, bool) or not isinstance(difficulty, int) or not 1 <= difficulty <= 3:
         ctx.add(raw.line_of("difficulty"), "difficulty must be 1, 2 or 3")
@@ -410,11 +522,11 @@ def _question(
     if not isinstance(shuffle, bool):
         ctx.add(raw.line_of("shuffle"), "shuffle must be true or false")
         ok = False
-    source = _source(raw, article, converter, ctx)
-    if not ok or None in (qtype, prompt, explanation, options, source, topic):
+    source = _source(raw, article, converter, ctx, collector)
+    if not ok or None in (qtype, skill, prompt, explanation, options, source, topic):
         return None
     assert prompt is not None and explanation is not None and options is not None  # narrowed above
-    assert topic is not None and qtype is not None and source is not None
+    assert topic is not None and qtype is not None and source is not None and skill is not None
     poll_langs = frozenset(
         lang
         for lang in Lang
@@ -424,6 +536,7 @@ def _question(
         id=QuestionId(qid),
         topic=topic.id,
         type=qtype,
+        skill=skill,
         difficulty=difficulty,
         prompt=prompt,
         options=options,
@@ -467,25 +580,41 @@ def _options(
     return tuple(options)
 
 
-def _source(raw: LineDict, article: Article | None, converter: _Converter, ctx: _FileContext) -> Source | None:
+def _source(
+    raw: LineDict, article: Article | None, converter: _Converter, ctx: _FileContext, collector: _Collector
+) -> Source | None:
     data = raw.get("source")
     line = raw.line_of("source")
     if not isinstance(data, LineDict):
-        ctx.add(line, "source: expected a mapping with `paragraph` + `quote` and/or `facts`")
+        ctx.add(line, "source: expected a mapping with `paragraph` + `quote` and/or `refs`")
+        return None
+    if "facts" in data:
+        ctx.add(data.line_of("facts"), "source.facts is gone: cite named sources with `refs` (questions/_sources.yaml)")
         return None
     _check_keys(data, SOURCE_KEYS, ctx, "source")
     paragraph = data.get("paragraph")
-    facts = data.get("facts", [])
+    ref_ids = data.get("refs", [])
     ok = True
-    if not isinstance(facts, list) or not all(isinstance(f, str) and FACT_PATTERN.match(f) for f in facts):
-        ctx.add(data.line_of("facts"), "source.facts must be a list of fact numbers such as A12 or B4")
-        facts, ok = [], False
+    if not isinstance(ref_ids, list) or not all(isinstance(r, str) for r in ref_ids):
+        ctx.add(data.line_of("refs"), "source.refs must be a list of source ids from _sources.yaml")
+        ref_ids, ok = [], False
+    refs: list[NamedSource] = []
+    for ref in ref_ids:
+        collector.cited.add(ref)
+        if ref in collector.sources:
+            refs.append(collector.sources[ref])
+        else:
+            ctx.add(data.line_of("refs"), f"unknown source {ref!r}: define it in {SOURCES_FILE}")
+            ok = False
+    if len(set(ref_ids)) != len(ref_ids):
+        ctx.add(data.line_of("refs"), "source.refs names a source twice")
+        ok = False
     has_quote = "quote" in data
     if (paragraph is None) != (not has_quote):
         ctx.add(line, "source: `paragraph` and `quote` go together")
         return None
-    if paragraph is None and not facts:
-        ctx.add(line, "source: needs `paragraph` + `quote` from the article, or `facts`")
+    if paragraph is None and not ref_ids:
+        ctx.add(line, "source: needs `paragraph` + `quote` from the article, or `refs` to named sources")
         return None
     quote = None
     if has_quote:
@@ -497,7 +626,7 @@ def _source(raw: LineDict, article: Article | None, converter: _Converter, ctx: 
             ok = _check_quote(article, paragraph, quote.zh_hant, data.line_of("quote"), ctx) and ok
     if not ok or (has_quote and quote is None):
         return None
-    return Source(paragraph=paragraph, quote=quote, facts=tuple(facts))
+    return Source(paragraph=paragraph, quote=quote, refs=tuple(refs))
 
 
 def _check_quote(article: Article, paragraph: int, quote: str, line: int, ctx: _FileContext) -> bool:

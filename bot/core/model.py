@@ -24,17 +24,37 @@ class QuestionType(StrEnum):
     WHO_SAID = "who_said"
 
 
+class Skill(StrEnum):
+    """What a question asks of the reader: the bank keeps recall of who-said-what a minority."""
+
+    RECALL = "recall"  # what the article or a named speaker said, or who said it
+    CONCEPT = "concept"  # a media-literacy concept or a background fact
+    JUDGMENT = "judgment"  # applying it to a concrete situation
+
+
 # Types whose options have a meaningful fixed order (True before False; fact, claim, opinion).
 FIXED_ORDER_TYPES = frozenset({QuestionType.TRUE_FALSE, QuestionType.FACT_OR_OPINION})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NamedSource:
+    """A public document a question rests on, shown by name (never by a code) where the answer is explained."""
+
+    id: str
+    name: Localized  # what the reveal shows: "FBI public service announcement, Dec 2024"
+    title: str
+    publisher: str
+    date: str
+    link: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """Where a question comes from: an article paragraph with a verbatim quote, background facts, or both."""
+    """Where a question comes from: an article paragraph with a verbatim quote, named sources, or both."""
 
     paragraph: int | None = None
     quote: Localized | None = None
-    facts: tuple[str, ...] = ()
+    refs: tuple[NamedSource, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +72,7 @@ class Question:
     id: QuestionId
     topic: TopicId
     type: QuestionType
+    skill: Skill
     difficulty: int
     prompt: Localized
     options: tuple[Localized, ...]
@@ -74,6 +95,7 @@ class QuestionBank:
     questions: tuple[Question, ...]
     topics: tuple[Topic, ...]
     retired: frozenset[QuestionId] = frozenset()
+    sources: tuple[NamedSource, ...] = ()
     _by_id: dict[QuestionId, Question] = field(init=False, repr=False)
     _topics: dict[TopicId, Topic] = field(init=False, repr=False)
 

@@ -24,14 +24,39 @@ CALIBRATION_TOLERANCE = 0.1
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Markup:
-    """How an adapter escapes text and makes it bold."""
+    """How an adapter escapes text, makes it bold and links it."""
 
     escape: Callable[[str], str]
     bold: Callable[[str], str]
+    link: Callable[[str, str], str]  # (escaped text, address)
 
 
-PLAIN = Markup(escape=lambda s: s, bold=lambda s: s)
-HTML = Markup(escape=lambda s: html.escape(s, quote=False), bold=lambda s: f"<b>{s}</b>")
+PLAIN = Markup(escape=lambda s: s, bold=lambda s: s, link=lambda text, url: f"{text} <{url}>")
+HTML = Markup(
+    escape=lambda s: html.escape(s, quote=False),
+    bold=lambda s: f"<b>{s}</b>",
+    link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>',
+)
+
+
+_SLOT = "\x00"  # a character no locale string contains
+
+
+def source_lines(question: Question, lang: Lang, t: Translator, markup: Markup) -> list[str]:
+    """Where the answer comes from: the article's words (with the original beside an English rendering) and each
+    named source by its name, linked. Shared by every reveal, private and group alike."""
+    source = question.source
+    lines: list[str] = []
+    if source.quote is not None and source.paragraph is not None:
+        lines.append(markup.escape(t("quiz.source_article", lang, paragraph=source.paragraph)))
+        lines.append(markup.escape(f"“{source.quote.get(lang)}”"))
+        if lang is Lang.EN:
+            lines.append(markup.escape(f"({source.quote.zh_hant})"))
+    for ref in source.refs:
+        name = markup.link(markup.escape(ref.name.get(lang)), ref.link)
+        # The template is escaped on its own and the already-marked-up name put in after, so a link survives.
+        lines.append(markup.escape(t("quiz.source_named", lang, name=_SLOT)).replace(_SLOT, name))
+    return lines
 
 
 def percent(share: float) -> int:
@@ -71,17 +96,8 @@ class Presenter:
         return "\n".join(lines)
 
     def source(self, question: Question, lang: Lang) -> list[str]:
-        """The article quote (translated for English readers, with the original beside it) or the background note."""
-        source = question.source
-        lines: list[str] = []
-        if source.quote is not None and source.paragraph is not None:
-            lines.append(self.m.escape(self.t("quiz.source_article", lang, paragraph=source.paragraph)))
-            lines.append(self.m.escape(f"“{source.quote.get(lang)}”"))
-            if lang is Lang.EN:
-                lines.append(self.m.escape(f"({source.quote.zh_hant})"))
-        if source.facts and source.quote is None:
-            lines.append(self.m.escape(self.t("quiz.source_facts", lang, facts=", ".join(source.facts))))
-        return lines
+        """The article quote and the named sources, as `source_lines` gives them."""
+        return source_lines(question, lang, self.t, self.m)
 
     def reveal(self, reveal: RevealView, lang: Lang, *, with_prompt: bool = True) -> str:
         """Right or wrong, the right answer, the explanation and the article's words."""

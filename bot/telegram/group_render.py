@@ -20,6 +20,7 @@ from ..core.lang import Lang
 from ..core.limits import POLL_LIMITS
 from ..core.model import QuestionBank
 from ..i18n import Translator
+from ..i18n.present import HTML, source_lines
 from ..services.group import Podium, QuestionStep, RevealStep
 from . import callbacks as cb
 from .render import LANGS_SHOWN, LETTERS, Rendered
@@ -150,14 +151,9 @@ class GroupRenderer:
             f"<b>{esc(self.t('quiz.why', lang))}</b>",
             esc(question.explanation.get(lang)),
         ]
-        source = question.source
-        if source.quote is not None and source.paragraph is not None:
-            lines += ["", esc(self.t("quiz.source_article", lang, paragraph=source.paragraph))]
-            lines.append(esc(f"“{source.quote.get(lang)}”"))
-            if lang is Lang.EN:
-                lines.append(esc(f"({source.quote.zh_hant})"))
-        elif source.facts:
-            lines += ["", esc(self.t("quiz.source_facts", lang, facts=", ".join(source.facts)))]
+        source = source_lines(question, lang, self.t, HTML)
+        if source:
+            lines += ["", *source]
         lines += ["", esc(self.t("group.reveal_tally", lang, answered=step.answered, correct=step.correct))]
         if step.leaderboard:
             lines.append(esc(self.t("group.reveal_board", lang)))

@@ -26,8 +26,8 @@ def test_good_bank_loads_with_simplified_derived(write_bank: WriteBank, article:
     assert report.ok and report.problems == ()
     question = report.bank.get("alpha-one")
     assert question.type is QuestionType.CHOICE
-    assert question.prompt.zh_hant == "餅乾上出現了什麼?"
-    assert question.prompt.zh_hans == "饼干上出现了什么?"  # OpenCC t2s
+    assert question.prompt.zh_hant == "餅乾上出現了什麼？"
+    assert question.prompt.zh_hans == "饼干上出现了什么？"  # OpenCC t2s
     assert question.source.quote.zh_hans == "有人咬了一口饼干"
     assert question.location.endswith("alpha.yaml:7")
     assert report.bank.topic("alpha").title.en == "Topic alpha"
@@ -35,11 +35,11 @@ def test_good_bank_loads_with_simplified_derived(write_bank: WriteBank, article:
 
 def test_simplified_override_replaces_conversion(write_bank: WriteBank, article: Article) -> None:
     text = topic_yaml("alpha", [question_yaml("alpha-one")]).replace(
-        "en: What appears", "zh-Hans: 饼干上出现了啥?\n      en: What appears"
+        "en: What appears", "zh-Hans: 饼干上出现了啥？\n      en: What appears"
     )
     report = load_bank([write_bank({"alpha.yaml": text})], article=article)
     assert report.ok, report.render()
-    assert report.bank.get("alpha-one").prompt.zh_hans == "饼干上出现了啥?"
+    assert report.bank.get("alpha-one").prompt.zh_hans == "饼干上出现了啥？"
 
 
 def test_yaml_syntax_error_names_file_and_line(write_bank: WriteBank, article: Article) -> None:
@@ -114,16 +114,116 @@ def test_duplicate_keys_and_topic_mismatch(write_bank: WriteBank, article: Artic
     assert "topic id 'alpha' differs from the file name 'other'" in found
 
 
-def test_source_needs_quote_or_facts(write_bank: WriteBank, article: Article) -> None:
+SOURCES = """sources:
+  - id: fbi-psa
+    name:
+      zh-Hant: 美國聯邦調查局公共服務公告（2024 年 12 月）
+      en: FBI public service announcement, Dec 2024
+    title: Criminals Use Generative Artificial Intelligence to Facilitate Financial Fraud
+    publisher: FBI
+    date: 2024-12-03
+    link: https://www.ic3.gov/PSA/2024/PSA241203
+"""
+
+
+def refs_only(qid: str, refs: str) -> str:
+    return question_yaml(qid).split("    source:")[0] + f"    source:\n      refs: {refs}\n"
+
+
+def test_source_needs_a_quote_or_named_sources(write_bank: WriteBank, article: Article) -> None:
     no_source = question_yaml("alpha-none").split("    source:")[0]
-    facts_only = question_yaml("alpha-facts").split("    source:")[0] + "    source:\n      facts: [B4]\n"
-    bad_fact = question_yaml("alpha-bad-fact").split("    source:")[0] + "    source:\n      facts: [Z9]\n"
-    found = "\n".join(
-        problems(write_bank({"alpha.yaml": topic_yaml("alpha", [no_source, facts_only, bad_fact])}), article)
+    refs = refs_only("alpha-refs", "[fbi-psa]")
+    unknown = refs_only("alpha-unknown", "[fbi-2099]")
+    old_codes = question_yaml("alpha-facts").split("    source:")[0] + "    source:\n      facts: [B4]\n"
+    folder = write_bank(
+        {"alpha.yaml": topic_yaml("alpha", [no_source, refs, unknown, old_codes]), "_sources.yaml": SOURCES}
     )
+    found = "\n".join(problems(folder, article))
     assert "alpha-none: source: expected a mapping" in found
-    assert "alpha-facts" not in found
-    assert "alpha-bad-fact: source.facts must be a list of fact numbers" in found
+    assert "alpha-refs" not in found
+    assert "alpha.yaml:" in found and "alpha-unknown: unknown source 'fbi-2099': define it in _sources.yaml" in found
+    assert "alpha-facts: source.facts is gone: cite named sources with `refs`" in found
+
+
+def test_named_sources_resolve_to_their_names(write_bank: WriteBank, article: Article) -> None:
+    folder = write_bank(
+        {"alpha.yaml": topic_yaml("alpha", [refs_only("alpha-refs", "[fbi-psa]")]), "_sources.yaml": SOURCES}
+    )
+    report = load_bank([folder], article=article)
+    assert report.ok, report.render()
+    (ref,) = report.bank.get("alpha-refs").source.refs
+    assert ref.name.en == "FBI public service announcement, Dec 2024"
+    assert ref.name.zh_hans == "美国联邦调查局公共服务公告（2024 年 12 月）"
+    assert ref.date == "2024-12-03" and ref.link.startswith("https://")
+    # Checking one topic file alone still finds the sources file beside it.
+    assert load_bank([folder / "alpha.yaml"], article=article).ok
+
+
+def test_broken_and_unused_sources_are_problems(write_bank: WriteBank, article: Article) -> None:
+    broken = (
+        SOURCES.replace("https://www.ic3.gov", "http://www.ic3.gov")
+        + "  - id: never-cited\n"
+        + "\n".join(SOURCES.splitlines()[2:]).replace(
+            "    link: https://www.ic3.gov/PSA/2024/PSA241203", "    date: 2020"
+        )
+    )
+    folder = write_bank(
+        {"alpha.yaml": topic_yaml("alpha", [refs_only("alpha-refs", "[fbi-psa]")]), "_sources.yaml": broken}
+    )
+    found = "\n".join(problems(folder, article))
+    assert "_sources.yaml:9: fbi-psa: source: `link` must be an https:// address" in found
+    assert "never-cited: source: key 'date' appears twice" in found
+    assert "never-cited: source: missing `link`" in found
+
+
+def test_skill_is_required(write_bank: WriteBank, article: Article) -> None:
+    text = topic_yaml("alpha", [question_yaml("alpha-one", skill="memory")])
+    found = "\n".join(problems(write_bank({"alpha.yaml": text}), article))
+    assert "alpha.yaml:9: alpha-one: skill must be one of: recall, concept, judgment" in found
+
+
+def test_simplified_follows_mainland_usage(write_bank: WriteBank, article: Article) -> None:
+    text = topic_yaml("alpha", [question_yaml("alpha-one")]).replace(
+        "zh-Hant: 餅乾上出現了什麼？", "zh-Hant: 這段「影片」在網路上的資訊是什麼？"
+    )
+    report = load_bank([write_bank({"alpha.yaml": text})], article=article)
+    assert report.ok, report.render()
+    # OpenCC tw2sp rewords Taiwan words; mainland quotation marks replace 「」.
+    assert report.bank.get("alpha-one").prompt.zh_hans == "这段“视频”在网络上的信息是什么？"
+
+
+USAGE = "zh-Hant:\n  視頻: 影片\n  短視頻: 短影音\nzh-Hans:\n  浮水印: 水印\n"
+
+
+def test_other_region_words_and_half_width_punctuation_are_problems(write_bank: WriteBank, article: Article) -> None:
+    mainland = question_yaml("alpha-mainland", explanation="這段視頻是假的。")
+    watermark = question_yaml("alpha-watermark", options=("浮水印", "乙", "丙"))
+    half_width = question_yaml("alpha-comma", explanation="先停下來,再查證。")
+    quoted = question_yaml("alpha-quoted", paragraph=2, quote="有人咬了一口餅乾,但餅乾上並未出現咬痕")
+    folder = write_bank(
+        {
+            "alpha.yaml": topic_yaml("alpha", [mainland, watermark, half_width, quoted]),
+            "_regional_usage.yaml": USAGE,
+        }
+    )
+    found = problems(folder, article)
+    assert any(
+        p.endswith("alpha-mainland: explanation (zh-Hant): '視頻' is not Taiwan usage: write '影片'") for p in found
+    )
+    assert any(
+        p.endswith("alpha-watermark: option 1 (zh-Hans): '浮水印' is not mainland usage: write '水印'") for p in found
+    )
+    assert any("alpha-comma: explanation (zh-Hant): half-width ',' beside Chinese text: write '，'" in p for p in found)
+    assert not any("alpha-quoted" in p for p in found)  # a verbatim quote keeps the article's own commas
+    assert all(p.split(":")[0].endswith("alpha.yaml") for p in found)
+
+
+def test_one_quote_has_one_english_rendering(write_bank: WriteBank, article: Article) -> None:
+    first = question_yaml("alpha-one")
+    second = question_yaml("alpha-two").replace("en: Someone bit a cookie", "en: A person bit into a biscuit")
+    found = "\n".join(problems(write_bank({"alpha.yaml": topic_yaml("alpha", [first, second])}), article))
+    assert "alpha-two: source.quote: the same quote reads 'A person bit into a biscuit' here" in found
+    assert "in alpha-one: use one English rendering" in found
 
 
 def test_retired_ids_are_never_reused(write_bank: WriteBank, article: Article) -> None:
@@ -190,15 +290,13 @@ def test_non_utf8_and_non_mapping_files(write_bank: WriteBank, article: Article)
 
 def test_the_vocabulary_file_rewords_simplified_text_but_never_quotes(write_bank: WriteBank, article: Article) -> None:
     text = topic_yaml("alpha", [question_yaml("alpha-one", quote="有人咬了一口餅乾")]).replace(
-        "zh-Hant: 餅乾上出現了什麼?", "zh-Hant: 影片裡的餅乾上出現了什麼?"
+        "zh-Hant: 餅乾上出現了什麼？", "zh-Hant: 影片裡的餅乾上出現了什麼？"
     )
-    folder = write_bank(
-        {"alpha.yaml": text, "_zh_hans_vocabulary.yaml": "vocabulary:\n  影片: 视频\n  饼干: 曲奇饼干\n"}
-    )
+    folder = write_bank({"alpha.yaml": text, "_zh_hans_vocabulary.yaml": "vocabulary:\n  饼干: 曲奇饼干\n"})
     report = load_bank([folder], article=article)
     question = report.bank.get("alpha-one")
-    assert question.prompt.zh_hans == "视频里的曲奇饼干上出现了什么?"
-    assert question.prompt.zh_hant == "影片裡的餅乾上出現了什麼?"
+    assert question.prompt.zh_hans == "视频里的曲奇饼干上出现了什么？"
+    assert question.prompt.zh_hant == "影片裡的餅乾上出現了什麼？"
     assert question.source.quote.zh_hans == "有人咬了一口饼干"  # a quote is never reworded
 
 
