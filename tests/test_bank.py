@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
 
 from bot.config import load_settings
@@ -10,6 +13,7 @@ from bot.core.bankstats import bank_stats, paragraph_coverage
 from bot.core.lang import Lang
 from bot.core.loader import load_bank
 from bot.core.model import QuestionBank, QuestionType
+from bot.core.quality import cue_stats, quality_problems, recall_share
 
 SETTINGS = load_settings({})
 
@@ -57,13 +61,37 @@ def test_fact_or_opinion_questions_share_the_three_labels(bank: QuestionBank) ->
 
 
 def test_the_bank_meets_the_quality_bar_counts(bank: QuestionBank) -> None:
-    """At least 120 questions; 8 topics of 10+; every type 12+ times; each difficulty at least a quarter."""
+    """At least 120 questions; 8 topics of 10+; every type 6+ times; each difficulty at least a fifth.
+
+    who_said is the type that only tests recall, so it is kept few on purpose (recall stays under a quarter).
+    """
     stats = bank_stats(bank)
     assert stats.questions >= 120
     assert len(bank.topics) >= 8 and min(stats.by_topic.values()) >= 10, stats.by_topic
-    assert min(stats.by_type.values()) >= 12, stats.by_type
+    assert min(stats.by_type.values()) >= 6, stats.by_type
     for level in (1, 2, 3):
-        assert stats.by_difficulty[level] / stats.questions >= 0.25, stats.by_difficulty
+        assert stats.by_difficulty[level] / stats.questions >= 0.2, stats.by_difficulty
+
+
+def test_the_bank_passes_the_quality_gate(bank: QuestionBank) -> None:
+    """No length cue past the limits in any language, no quote backing three questions, no near-duplicates."""
+    assert [str(p) for p in quality_problems(bank)] == []
+
+
+def test_recall_of_who_said_what_is_under_a_quarter(bank: QuestionBank) -> None:
+    assert recall_share(bank) < 0.25
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_no_wording_cue_carries_a_guesser_in_any_language(bank: QuestionBank, lang: Lang) -> None:
+    """Absolute/hedged wording in true/false, and "the only hedged option", score near chance; keys are spread."""
+    stats = cue_stats(bank.questions, lang)
+    assert stats.tf_guess_share <= 0.65, stats.tf_by_wording
+    assert stats.only_hedged_share <= 0.15
+    keyed_true = stats.key_positions[QuestionType.TRUE_FALSE].get(0, 0) / stats.tf_questions
+    assert 0.35 <= keyed_true <= 0.65
+    fact_or_opinion = stats.key_positions[QuestionType.FACT_OR_OPINION]
+    assert min(fact_or_opinion.get(n, 0) for n in range(3)) / sum(fact_or_opinion.values()) >= 0.2, fact_or_opinion
 
 
 def test_every_paragraph_with_a_point_has_a_question(bank: QuestionBank, real_article: Article) -> None:
@@ -97,6 +125,34 @@ def test_check_stats_and_coverage_print_and_pass(real_article: Article) -> None:
     assert result.returncode == 0, result.stderr
     for heading in ("per topic:", "per type:", "per difficulty:", "fit a native quiz poll", "every paragraph"):
         assert heading in result.stdout
+    assert "test-wiseness" in result.stdout and "true/false by wording" in result.stdout
+
+
+def test_check_fails_on_a_length_cue_and_names_the_question(write_bank) -> None:
+    import subprocess
+    import sys
+
+    from bot.config import PROJECT_ROOT
+    from tests.conftest import question_yaml, topic_yaml
+
+    questions = [
+        question_yaml(f"alpha-cue-{n}", options=("甲" * (5 + n), "乙", "丙"), quote=quote)
+        for n, quote in enumerate(["有人咬了一口餅乾", "但餅乾上並未出現咬痕", "“眼見爲實”可能已成過去"])
+    ]
+    folder = write_bank({"alpha.yaml": topic_yaml("alpha", questions)})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check", str(folder / "alpha.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=False,
+        env={**os.environ, "ARTICLE_PATH": "/nonexistent/article.txt"},
+    )
+    assert result.returncode == 1
+    assert re.search(
+        r"alpha\.yaml:\d+: alpha-cue-2: zh-Hant: the right option is the longest \(14 vs at most 2", result.stderr
+    )
+    assert "quality problem(s)" in result.stderr
 
 
 def test_coverage_fails_when_a_paragraph_has_no_question(tmp_path, write_bank) -> None:

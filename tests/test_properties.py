@@ -341,7 +341,14 @@ def test_parse_rejects_leading_zeros(pair: tuple[str, Action | None]) -> None:
 # ---------------------------------------------------------------------------------------------- the loader
 
 PROBLEM_LINE = re.compile(r"^(?P<file>[^\n]+):(?P<line>[0-9]+): (?P<id>.*): (?P<message>[^\n]+)\Z", re.DOTALL)
-BANK_FILES = ["alpha.yaml", "beta.yml", "_retired.yaml", "_zh_hans_vocabulary.yaml"]
+BANK_FILES = [
+    "alpha.yaml",
+    "beta.yml",
+    "_retired.yaml",
+    "_zh_hans_vocabulary.yaml",
+    "_sources.yaml",
+    "_regional_usage.yaml",
+]
 VALID_TOPIC = topic_yaml(
     "alpha",
     [
@@ -409,7 +416,8 @@ YAML_VALUES = st.recursive(
 KEY_WORDS = st.sampled_from(
     [
         *("topic", "questions", "id", "title", "zh-Hant", "zh-Hans", "en", "type", "difficulty", "prompt", "options"),
-        *("answer", "explanation", "source", "paragraph", "quote", "facts", "shuffle", "retired", "reason"),
+        *("answer", "explanation", "source", "paragraph", "quote", "refs", "shuffle", "retired", "reason"),
+        *("skill", "sources", "name", "publisher", "link", "date"),
         "vocabulary",
     ]
 )

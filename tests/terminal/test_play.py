@@ -56,7 +56,7 @@ def test_a_whole_quiz_with_confidence_ends_with_the_result_card(env: dict[str, s
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert out.count("Question ") == 3 and "Before the answer: how sure are you?" in out
-    assert "💡 Why" in out and "📰 The article, paragraph 2:" in out and "有人咬了一口餅乾" in out
+    assert "💡 Why" in out and "📰 Global Times (環球時報), Feb 2024, paragraph 2:" in out and "有人咬了一口餅乾" in out
     assert "🏁 Quiz complete" in out and "Score: " in out and "By topic:" in out
     assert "🎯 Calibration: your confidence implied 95% right" in out
     assert len(answers_in(env)) == 3
