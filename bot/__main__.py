@@ -23,6 +23,7 @@ from .logs import configure_logging
 from .services import QuizService
 from .services.bank import check_bank, load_article, open_bank
 from .storage import StorageError, open_storage
+from .storage.factory import redact_url
 
 LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are positive and never 0
 
@@ -238,7 +239,7 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
             drills = DrillService(bank, storage, QuizService(bank, storage))
             drill = await storage.drill_by_code(code)
             if drill is None:
-                print(f"error: no drill with the code {code} in {settings.database_url}", file=sys.stderr)
+                print(f"error: no drill with the code {code} in {redact_url(settings.database_url)}", file=sys.stderr)
                 return 1
             report = await drills.report(drill)
             answers = await drills.report_answers(drill)
