@@ -22,6 +22,10 @@ from .problems import Problem
 # `check` fails above these, in any language.
 MAX_LONGEST_SHARE = 0.35  # right option strictly the longest, among choice / scenario / who_said
 MAX_PICK_LONGEST = 0.40  # score of "always pick the longest" on choice + scenario
+MAX_RANK_SHARE = 0.40  # score of the best "always pick the k-th longest" on choice + scenario (2nd longest...)
+MAX_TF_WORDING = 0.65  # score of "absolute = false, hedged = true", or its reverse, on true/false
+MIN_RANK_SAMPLE = 20  # below this many choice + scenario questions, rank shares are noise and not gated
+MIN_TF_SAMPLE = 10  # the same for true/false
 MAX_QUOTE_USES = 2  # questions one article quote (or an overlapping part of it) may back
 SIMILAR_WORDS = 0.40  # questions sharing this share of content words (prompt + right answer) are near-duplicates
 WORST_NAMED = 8  # how many of the worst questions a failing cue gate names
@@ -157,14 +161,20 @@ def length_margin(question: Question, lang: Lang) -> float:
     return right / max(1, max(widths))
 
 
-def tf_wording_guess(question: Question, lang: Lang) -> float:
-    """What "absolute means false, hedged means true, else toss a coin" expects to score on a true/false item."""
+def length_rank(question: Question, lang: Lang) -> int:
+    """How many options are strictly wider than the right one (0: the right option is the longest, maybe tied)."""
+    widths = _widths(question, lang)
+    return sum(width > widths[question.answer] for width in widths)
+
+
+def tf_wording_guess(question: Question, lang: Lang, *, reverse: bool = False) -> float:
+    """What "absolute means false, hedged means true, else toss a coin" expects to score on a true/false item;
+    `reverse` for the guesser who has learnt that a bank over-corrected ("absolute means true")."""
     wording = statement_wording(question, lang)
-    if wording == "absolute":
-        return 1.0 if question.answer == 1 else 0.0
-    if wording == "hedged":
-        return 1.0 if question.answer == 0 else 0.0
-    return 0.5
+    if wording not in ("absolute", "hedged"):
+        return 0.5
+    guess_true = (wording == "hedged") != reverse
+    return 1.0 if (question.answer == 0) == guess_true else 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,6 +190,8 @@ class CueStats:
     tf_questions: int
     tf_by_wording: dict[tuple[str, bool], int]  # (wording, keyed true) -> count
     tf_wording_guess: float  # expected right answers of "absolute = false, hedged = true"
+    tf_reverse_guess: float  # the same for "absolute = true, hedged = false"
+    rank_counts: dict[int, int]  # choice + scenario: options strictly wider than the right one -> questions
     key_positions: dict[QuestionType, dict[int, int]]  # fixed-order types: answer index -> count
 
     @property
@@ -196,7 +208,17 @@ class CueStats:
 
     @property
     def tf_guess_share(self) -> float:
-        return self.tf_wording_guess / self.tf_questions if self.tf_questions else 0.0
+        """The better of the two wording guesses."""
+        best = max(self.tf_wording_guess, self.tf_reverse_guess)
+        return best / self.tf_questions if self.tf_questions else 0.0
+
+    @property
+    def best_rank(self) -> tuple[int, float]:
+        """The k of the best "always pick the k-th longest" (0 = longest) and its score."""
+        if not self.pick_questions:
+            return 0, 0.0
+        rank, count = max(self.rank_counts.items(), key=lambda item: (item[1], -item[0]))
+        return rank, count / self.pick_questions
 
 
 def cue_stats(questions: Sequence[Question], lang: Lang) -> CueStats:
@@ -223,6 +245,8 @@ def cue_stats(questions: Sequence[Question], lang: Lang) -> CueStats:
         tf_questions=len(true_false),
         tf_by_wording=dict(sorted(tf_counts.items())),
         tf_wording_guess=sum(tf_wording_guess(q, lang) for q in true_false),
+        tf_reverse_guess=sum(tf_wording_guess(q, lang, reverse=True) for q in true_false),
+        rank_counts=dict(sorted(Counter(length_rank(q, lang) for q in by_pick).items())),
         key_positions=positions,
     )
 
@@ -246,12 +270,14 @@ def cue_report(bank: QuestionBank) -> list[str]:
     true_false = [q for q in questions if q.type is QuestionType.TRUE_FALSE]
     lines = [
         "test-wiseness (what a reader who knows nothing scores by wording alone; lower is better):",
-        f"  {'':<10}{'longest':>9}{'pick-longest':>14}{'only-hedged':>13}{'tf-wording':>12}",
+        f"  {'':<10}{'longest':>9}{'pick-longest':>14}{'best-rank':>11}{'only-hedged':>13}{'tf-wording':>12}",
     ]
     for lang in Lang:
         stats = cue_stats(questions, lang)
+        rank, rank_share = stats.best_rank
         lines.append(
             f"  {lang.value:<10}{stats.longest_share:>9.0%}{stats.pick_longest_share:>14.0%}"
+            f"{f'{rank_share:.0%} ({_ordinal(rank + 1)})':>11}"
             f"{stats.only_hedged_share:>13.0%}{stats.tf_guess_share:>12.0%}"
         )
     pick_chance = chance_score(pick) / len(pick) if pick else 0.0
@@ -260,9 +286,11 @@ def cue_report(bank: QuestionBank) -> list[str]:
         f"choice/scenario/who_said (limit {MAX_LONGEST_SHARE:.0%})",
         f"  pick-longest: score of always picking the longest on {len(pick)} choice + scenario "
         f"(limit {MAX_PICK_LONGEST:.0%}; chance {pick_chance:.0%})",
+        f"  best-rank: score of the best 'always pick the k-th longest' on choice + scenario "
+        f"(limit {MAX_RANK_SHARE:.0%})",
         "  only-hedged: right option the only hedged one (may, usually, 可能...), choice + scenario",
-        f"  tf-wording: score of 'absolute = false, hedged = true, else a coin' on {len(true_false)} true/false "
-        "(chance 50%)",
+        f"  tf-wording: score of 'absolute = false, hedged = true, else a coin', or of its reverse, on "
+        f"{len(true_false)} true/false (limit {MAX_TF_WORDING:.0%}; chance 50%)",
     ]
     stats = cue_stats(questions, Lang.EN)
     lines.append("true/false by wording (en), keyed true / false:")
@@ -278,6 +306,10 @@ def cue_report(bank: QuestionBank) -> list[str]:
         f"recall of who said what {recall_share(bank):.0%}"
     )
     return lines
+
+
+def _ordinal(number: int) -> str:
+    return f"{number}{'st' if number == 1 else 'nd' if number == 2 else 'rd' if number == 3 else 'th'}"
 
 
 def quality_problems(bank: QuestionBank) -> list[Problem]:
@@ -302,6 +334,17 @@ def _cue_gate(questions: Sequence[Question], lang: Lang) -> list[Problem]:
         failures.append(
             f"'pick the longest' scores {stats.pick_longest_share:.0%} on choice + scenario "
             f"(limit {MAX_PICK_LONGEST:.0%})"
+        )
+    rank, rank_share = stats.best_rank
+    if stats.pick_questions >= MIN_RANK_SAMPLE and rank_share > MAX_RANK_SHARE:
+        failures.append(
+            f"'pick the {_ordinal(rank + 1)} longest' scores {rank_share:.0%} on choice + scenario "
+            f"(limit {MAX_RANK_SHARE:.0%})"
+        )
+    if stats.tf_questions >= MIN_TF_SAMPLE and stats.tf_guess_share > MAX_TF_WORDING:
+        failures.append(
+            f"guessing true/false by absolute or hedged wording scores {stats.tf_guess_share:.0%} "
+            f"(limit {MAX_TF_WORDING:.0%})"
         )
     if not failures:
         return []

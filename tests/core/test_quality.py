@@ -95,6 +95,7 @@ def test_true_false_wording_guess(write_bank: WriteBank, article: Article) -> No
         ("plain", False): 1,
     }
     assert stats.tf_wording_guess == pytest.approx(2.0)  # 1 + 0 + 0.5 + 0.5
+    assert stats.tf_reverse_guess == pytest.approx(2.0)  # "absolute = true": 0 + 1 + 0.5 + 0.5
 
 
 def test_a_length_cue_fails_the_gate_and_names_the_worst(write_bank: WriteBank, article: Article) -> None:
@@ -107,6 +108,14 @@ def test_a_length_cue_fails_the_gate_and_names_the_worst(write_bank: WriteBank, 
     assert worst[0].split(": ")[1] == "alpha-cue-2"  # the widest margin first
     assert worst[0].split(":")[0].endswith("alpha.yaml") and worst[0].split(":")[1].isdigit()
     assert not any("alpha-fair" in p for p in found)
+
+
+def test_an_over_corrected_bank_fails_too(write_bank: WriteBank, article: Article) -> None:
+    """Right options always second longest: "pick the 2nd longest" wins, which is a cue as much as "the longest"."""
+    second = [choice(f"alpha-second-{n}", ("甲甲", "乙乙乙", "丙"), explanation=f"說明{n}。") for n in range(20)]
+    found = [str(p) for p in quality_problems(bank_of(write_bank, article, second))]
+    assert any("'pick the 2nd longest' scores 100% on choice + scenario (limit 40%)" in p for p in found)
+    assert not any("the right option is the longest in" in p for p in found)
 
 
 def test_a_fair_bank_passes(write_bank: WriteBank, article: Article) -> None:
