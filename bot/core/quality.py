@@ -128,6 +128,9 @@ def is_hedged(question: Question, option: int, lang: Lang) -> bool:
     return _has(HEDGES[cue_lang], text, cue_lang)
 
 
+WORDINGS = ("absolute", "hedged", "both", "plain")
+
+
 def statement_wording(question: Question, lang: Lang) -> str:
     """A true/false statement's wording: "absolute", "hedged", "both" or "plain"."""
     text, cue_lang = _cue_text(question.prompt.get(lang), lang, question.prompt.zh_hant)
@@ -292,14 +295,16 @@ def cue_report(bank: QuestionBank) -> list[str]:
         f"  tf-wording: score of 'absolute = false, hedged = true, else a coin', or of its reverse, on "
         f"{len(true_false)} true/false (limit {MAX_TF_WORDING:.0%}; chance 50%)",
     ]
-    stats = cue_stats(questions, Lang.EN)
-    lines.append("true/false by wording (en), keyed true / false:")
-    for wording in ("absolute", "hedged", "both", "plain"):
-        keyed_true = stats.tf_by_wording.get((wording, True), 0)
-        keyed_false = stats.tf_by_wording.get((wording, False), 0)
-        lines.append(f"  {wording:<10}{keyed_true:>4} / {keyed_false}")
-    lines.append("key positions of fixed-order types (answer index: count):")
-    for kind, counts in stats.key_positions.items():
+    lines.append("true/false by wording, keyed true / false:")
+    lines.append(f"  {'':<10}" + "".join(f"{wording:>12}" for wording in WORDINGS))
+    for lang in Lang:
+        stats = cue_stats(questions, lang)
+        cells = (
+            f"{stats.tf_by_wording.get((w, True), 0)} / {stats.tf_by_wording.get((w, False), 0)}" for w in WORDINGS
+        )
+        lines.append(f"  {lang.value:<10}" + "".join(f"{cell:>12}" for cell in cells))
+    lines.append("key positions of fixed-order types (answer index: count; the same in every language):")
+    for kind, counts in cue_stats(questions, Lang.ZH_HANT).key_positions.items():
         lines.append(f"  {kind.value:<18}" + "  ".join(f"{index}: {count}" for index, count in counts.items()))
     lines.append(
         f"skills: {', '.join(f'{s.value} {sum(q.skill is s for q in questions)}' for s in Skill)}; "
