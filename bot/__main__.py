@@ -106,7 +106,7 @@ def command_check(args: argparse.Namespace, settings: Settings) -> int:
     if report.bank is None:
         return 1
     bank = report.bank
-    quality = quality_problems(bank)
+    quality = [*report.lint, *quality_problems(bank)]
     if quality:
         print("\n".join(map(str, quality)), file=sys.stderr)
         print(

@@ -67,6 +67,8 @@ class LoadReport:
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
     files: tuple[Path, ...]
+    # What does not stop the bank from being served but fails `check` (e.g. a vocabulary word that never fires).
+    lint: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -103,6 +105,7 @@ class _Converter:
         self._t2s = opencc.OpenCC("t2s")
         self._cache: dict[tuple[str, bool], str] = {}
         self._vocabulary = vocabulary or {}
+        self.used: set[str] = set()  # vocabulary words that fired, so `check` can name the ones that never do
         # Longest first, so a guard such as 电视频段 wins over 视频.
         words = sorted(self._vocabulary, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, words))) if words else None
@@ -114,12 +117,16 @@ class _Converter:
             if vocabulary:
                 converted = self._tw2sp.convert(text)
                 if self._pattern is not None:
-                    converted = self._pattern.sub(lambda m: self._vocabulary[m.group()], converted)
+                    converted = self._pattern.sub(self._replace, converted)
                 converted = converted.translate(_MAINLAND_QUOTES)
             else:
                 converted = self._t2s.convert(text)
             self._cache[key] = converted
         return converted
+
+    def _replace(self, match: re.Match[str]) -> str:
+        self.used.add(match.group())
+        return self._vocabulary[match.group()]
 
 
 # Taiwan writes 「」『』, the mainland “”‘’ (GB/T 15834); quotes from the article already use “”.
@@ -218,8 +225,11 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
     if article is None:
         collector.notes.append("article not available: quotes were NOT checked against it")
     vocabulary: dict[str, str] = {}
+    vocabulary_lines: dict[str, str] = {}
     for path in files.vocabulary:
-        vocabulary.update(_load_vocabulary(path, _display(path, root), collector))
+        words = _load_vocabulary(path, _display(path, root), collector)
+        vocabulary.update({word: value for word, (value, _) in words.items()})
+        vocabulary_lines.update({word: f"{_display(path, root)}:{line}" for word, (_, line) in words.items()})
     converter = _Converter(vocabulary)
     for path in files.usage:
         _load_usage(path, _display(path, root), collector)
@@ -229,8 +239,14 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
         _load_retired(path, _display(path, root), collector)
     for path in files.topics:
         _load_topic_file(path, _display(path, root), article, converter, collector)
+    lint: list[Problem] = []
     if len(files.topics) > 1 or any(p.is_dir() for p in paths):
-        # Only a whole bank can tell that a source is never cited.
+        # Only a whole bank can tell that a source is never cited, or that a vocabulary word never fires.
+        for word in sorted(set(vocabulary) - converter.used):
+            if vocabulary[word] != word:  # a guard (a word mapped to itself) fires only when the text needs it
+                lint.append(
+                    Problem.at(vocabulary_lines[word], word, "vocabulary word never fires in the bank: remove it")
+                )
         for source_id in sorted(set(collector.sources) - collector.cited):
             file, line = collector.source_lines[source_id].rsplit(":", 1)
             collector.problems.append(
@@ -258,7 +274,7 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
         retired=frozenset(QuestionId(qid) for qid in collector.retired),
         sources=tuple(collector.sources.values()),
     )
-    return LoadReport(bank=bank, problems=(), notes=tuple(collector.notes), files=all_files)
+    return LoadReport(bank=bank, problems=(), notes=tuple(collector.notes), files=all_files, lint=tuple(lint))
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -372,7 +388,7 @@ def _load_usage(path: Path, display: str, collector: _Collector) -> None:
         collector.usage.setdefault(lang, {}).update({k: v for k, v in words.items() if k.strip()})
 
 
-def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[str, str]:
+def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[str, tuple[str, int]]:
     ctx = _FileContext(path=path, display=display, problems=collector.problems)
     data = _read(path, ctx)
     if data is None:
@@ -387,7 +403,7 @@ def _load_vocabulary(path: Path, display: str, collector: _Collector) -> dict[st
     for key in blank:
         # An empty word would match between every two characters and garble every Simplified text.
         ctx.add(words.line_of(key), f"vocabulary: an empty word ({key!r}) can't be replaced")
-    return {key: value for key, value in words.items() if key.strip()}
+    return {key: (value, words.line_of(key)) for key, value in words.items() if key.strip()}
 
 
 def _load_topic_file(

@@ -305,3 +305,16 @@ def test_a_broken_vocabulary_file_is_a_problem(write_bank: WriteBank, article: A
         {"alpha.yaml": topic_yaml("alpha", [question_yaml("alpha-one")]), "_zh_hans_vocabulary.yaml": "- no\n"}
     )
     assert "_zh_hans_vocabulary.yaml:1: -: expected `vocabulary:`" in "\n".join(problems(folder, article))
+
+
+def test_a_vocabulary_word_that_never_fires_is_linted(write_bank: WriteBank, article: Article) -> None:
+    vocabulary = "vocabulary:\n  饼干: 曲奇饼干\n  不存在的词: 甲\n  饼干盒: 饼干盒\n"
+    folder = write_bank(
+        {"alpha.yaml": topic_yaml("alpha", [question_yaml("alpha-one")]), "_zh_hans_vocabulary.yaml": vocabulary}
+    )
+    report = load_bank([folder], article=article)
+    assert report.ok, report.render()
+    # The bank is served; `check` fails on the dead word. A guard (mapped to itself) is not dead weight.
+    assert [str(p).split("/")[-1] for p in report.lint] == [
+        "_zh_hans_vocabulary.yaml:3: 不存在的词: vocabulary word never fires in the bank: remove it"
+    ]
