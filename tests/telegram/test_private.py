@@ -100,9 +100,7 @@ async def test_a_whole_quiz_explains_every_answer_and_ends_with_the_result_card(
         revealed = await answer_question(bot, user, question, right=number != 1)
         assert ("✅ Right!" in revealed["text"]) is (number != 1)
         assert "💡 Why" in revealed["text"] and "Right answer:" in revealed["text"]
-        assert re.search(
-            r"📰 Global Times \(環球時報\), Feb 2024, paragraph \d+:|📚 Source: <a href=\"https://", revealed["text"]
-        )
+        assert re.search(r"📰 Global Times \(環球時報\), Feb 2024, paragraph \d+:|📚 Source: ", revealed["text"])
         [next_button] = buttons(revealed)
         mark = bot.api.mark()
         bot.api.press_button(user, revealed, next_button)
