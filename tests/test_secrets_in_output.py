@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-
 PASSWORD = "S3cret-PW-never-shown"
 TOKEN_SECRET = "AAHsecretTOKENpartNEVERshown"
 WEBHOOK_SECRET = "hook-secret-never-shown"
