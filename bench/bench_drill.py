@@ -159,8 +159,8 @@ async def report_time(students: int, questions: int) -> dict[str, float]:
                         )
                     )
         started = time.perf_counter()
-        report = await drills.report(drill)
-        answers = await drills.report_answers(drill)
+        full = await drills.report(drill)
+        report, answers = full.report, full.answers
         summary = report_summary(report, BANK, translator(), Lang.EN)
         table = report_csv(report, answers, BANK)
         chart = report_chart(report)

@@ -20,10 +20,9 @@ from .core.loader import BankInvalid
 from .core.model import QuestionBank
 from .core.quality import cue_report, quality_problems
 from .logs import configure_logging
-from .services import QuizService
+from .redact import redact_url
 from .services.bank import check_bank, load_article, open_bank
-from .storage import StorageError, open_storage
-from .storage.factory import redact_url
+from .services.wiring import StorageError, open_services
 
 LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are positive and never 0
 
@@ -201,18 +200,19 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
 
     with asyncio.Runner() as runner:
         try:
-            storage = runner.run(open_storage(settings.database_url, base=PROJECT_ROOT))
+            opening = open_services(settings.database_url, bank, base=PROJECT_ROOT, rng=random.Random(args.seed))
+            services = runner.run(opening)
         except StorageError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         try:
-            service = QuizService(bank, storage, rng=random.Random(args.seed))
+            service = services.quiz
             user = UserId(args.user)
             runner.run(service.user(user, default_lang=lang))
             quiz = TerminalQuiz(service, runner, t=t, lang=lang, user_id=user, stdin=sys.stdin, stdout=sys.stdout)
             return quiz.play(spec)
         finally:
-            runner.run(storage.close())
+            runner.run(services.close())
 
 
 def command_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -220,7 +220,6 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
     from .core.drill import normalize_code
     from .i18n import translator
     from .i18n.present import report_summary
-    from .services.drill import DrillService
     from .services.report_files import report_chart, report_csv
 
     code = normalize_code(args.code)
@@ -234,17 +233,16 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     async def build() -> int:
-        storage = await open_storage(settings.database_url, base=PROJECT_ROOT)
+        services = await open_services(settings.database_url, bank, base=PROJECT_ROOT)
         try:
-            drills = DrillService(bank, storage, QuizService(bank, storage))
-            drill = await storage.drill_by_code(code)
+            drill = await services.drill.by_code(code)
             if drill is None:
                 print(f"error: no drill with the code {code} in {redact_url(settings.database_url)}", file=sys.stderr)
                 return 1
-            report = await drills.report(drill)
-            answers = await drills.report_answers(drill)
+            full = await services.drill.report(drill)
         finally:
-            await storage.close()
+            await services.close()
+        report, answers = full.report, full.answers
         print(report_summary(report, bank, translator(), args.lang))
         if args.csv:
             args.csv.write_text(report_csv(report, answers, bank, args.lang), encoding="utf-8-sig")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from .redact import mask, redact_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///data/quiz.db"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -20,14 +22,6 @@ SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for a 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line for people."""
-
-
-def mask(secret: str | None) -> str:
-    """A secret as logs may show it: never the secret part."""
-    if not secret:
-        return "<unset>"
-    bot_id, _, _ = secret.partition(":")
-    return f"{bot_id}:***" if bot_id.isdigit() else "***"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +49,7 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(token={mask(self.token)}, api_base_url={self.api_base_url!r}, "
-            f"database_url={_redact_url(self.database_url)!r}, log_level={logging.getLevelName(self.log_level)}, "
+            f"database_url={redact_url(self.database_url)!r}, log_level={logging.getLevelName(self.log_level)}, "
             f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
             f"quiz_length={self.quiz_length}, group_lobby_seconds={self.group_lobby_seconds}, "
             f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
@@ -74,12 +68,6 @@ class Settings:
                 f"TELEGRAM_BOT_TOKEN is malformed ({mask(self.token)}): expected <digits>:<letters, digits, _ or ->"
             )
         return self.token
-
-
-def _redact_url(url: str) -> str:
-    from .storage.factory import redact_url  # storage imports config-free code only; late to keep config stdlib-first
-
-    return redact_url(url)
 
 
 def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .config import mask
+from .redact import mask
 
 
 class RedactSecrets(logging.Filter):

@@ -1,4 +1,5 @@
-"""Guards that keep the project's promises as it grows: locales, poll limits, layering."""
+"""Guards that keep the project's promises as it grows: locales, poll limits, layering, no import cycles, and
+adapters that reach the data only through the services."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import telegram.constants
 
 from bot.config import PROJECT_ROOT
@@ -67,5 +69,36 @@ def test_import_contracts_hold() -> None:
         cwd=PROJECT_ROOT,
         check=False,
     )
-    assert "Contracts: 2 kept, 0 broken" in result.stdout, result.stdout + result.stderr
+    assert "Contracts: 4 kept, 0 broken" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+STORAGE_ATTRIBUTES = frozenset({"storage", "_storage"})
+
+
+def test_no_adapter_reaches_into_storage() -> None:
+    """Handlers call the services; `svc.quiz.storage.get_user(...)` would bypass them where the import contracts
+    cannot see (it imports nothing). Any attribute so named, on anything, counts."""
+    offenders = []
+    for package in ("telegram", "terminal"):
+        for path in sorted((PROJECT_ROOT / "bot" / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            offenders += [
+                f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: .{node.attr}"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute) and node.attr in STORAGE_ATTRIBUTES
+            ]
+    assert offenders == []
+
+
+def test_the_package_has_no_import_cycles() -> None:
+    """Every import of `bot` (imports under TYPE_CHECKING and inside functions too) points one way, so no module
+    needs another to be half-loaded. A cycle is named by its shortest loop."""
+    graph = grimp.build_graph("bot")
+    cycles = set()
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            back = graph.find_shortest_chain(importer=imported, imported=module)
+            if back is not None:
+                cycles.add(" -> ".join((module, *back)))
+    assert sorted(cycles) == []

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.article import Article
+from bot.core.drill import DrillMode, DrillRound
 from bot.core.engine import Confidence
 from bot.core.lang import Lang
 from bot.core.loader import LoadReport, Problem, load_bank
@@ -39,14 +40,14 @@ CONFIDENCES = st.sampled_from([*Confidence, None])
 MENU_ITEMS = st.sampled_from(list(MenuItem))
 LANGS = st.sampled_from(list(Lang))
 TOPIC_IDS = st.from_regex(r"[a-z0-9_]{1,40}", fullmatch=True)
-TEACHER_ACTIONS = st.sampled_from("nvfpcr")
-ROUND_LETTERS = st.sampled_from(sorted(cb.ROUND_LETTERS))
+TEACHER_MOVES = st.sampled_from(list(cb.TeacherMove))
+ROUNDS = st.sampled_from(list(DrillRound))
 WIZARDS = st.builds(
     WizardState,
     topics=st.integers(0, 0xFFFF),
     count=st.integers(0, 99),
     seconds=st.integers(0, 999),
-    mode=st.sampled_from("ls"),
+    mode=st.sampled_from(list(DrillMode)),
     days=st.integers(0, 99),
     pair=st.booleans(),
     retest=st.integers(0, 99),
@@ -76,9 +77,13 @@ def _expected(kind: Kind, values: dict[str, Any]) -> Action:
             fields["confidence" if name == "level" else name] = values[name]
     if "shown" in values:
         fields["option"] = values["shown"]
-    for name in ("item", "topic_id", "lang", "action", "round_letter"):
+    for name in ("item", "topic_id", "lang"):
         if name in values:
             fields["value"] = str(values[name])
+    if "move" in values:
+        fields["move"] = values["move"]
+    if "round_" in values:
+        fields["round"] = values["round_"]
     if "confirm" in values:
         fields["value"] = "yes" if values["confirm"] else "no"
     return Action(kind=kind, **fields)
@@ -102,34 +107,32 @@ ENCODED: dict[Kind, st.SearchStrategy[tuple[str, Action]]] = {
     Kind.WIZARD: _pair(Kind.WIZARD, lambda state: state.encode(), state=WIZARDS),
     Kind.TEACHER: _pair(
         Kind.TEACHER,
-        lambda session_id, action: cb.teacher(session_id, action),
+        lambda session_id, move: cb.teacher(session_id, move),
         session_id=SESSIONS,
-        action=TEACHER_ACTIONS,
+        move=TEACHER_MOVES,
     ),
     Kind.LIVE_CHOICE: _pair(
         Kind.LIVE_CHOICE,
-        lambda session_id, round_letter, position, shown: cb.live_choice(session_id, round_letter, position, shown),
+        lambda session_id, round_, position, shown: cb.live_choice(session_id, round_, position, shown),
         session_id=SESSIONS,
-        round_letter=ROUND_LETTERS,
+        round_=ROUNDS,
         position=LIVE_POSITIONS,
         shown=OPTIONS,
     ),
     Kind.LIVE_RATING: _pair(
         Kind.LIVE_RATING,
-        lambda session_id, round_letter, position, shown, level: cb.live_rating(
-            session_id, round_letter, position, shown, level
-        ),
+        lambda session_id, round_, position, shown, level: cb.live_rating(session_id, round_, position, shown, level),
         session_id=SESSIONS,
-        round_letter=ROUND_LETTERS,
+        round_=ROUNDS,
         position=LIVE_POSITIONS,
         shown=OPTIONS,
         level=CONFIDENCES,
     ),
     Kind.SELF_START: _pair(
         Kind.SELF_START,
-        lambda session_id, round_letter: cb.self_start(session_id, round_letter),
+        lambda session_id, round_: cb.self_start(session_id, round_),
         session_id=SESSIONS,
-        round_letter=ROUND_LETTERS,
+        round_=ROUNDS,
     ),
 }
 ANY_ENCODED = st.one_of(*ENCODED.values())
@@ -167,13 +170,17 @@ def reencode(action: Action) -> str:
         assert action.wizard is not None
         return action.wizard.encode()
     if k is Kind.TEACHER:
-        return cb.teacher(sid, action.value)
+        assert action.move is not None
+        return cb.teacher(sid, action.move)
     if k is Kind.LIVE_CHOICE:
-        return cb.live_choice(sid, action.value, action.position, action.option)
+        assert action.round is not None
+        return cb.live_choice(sid, action.round, action.position, action.option)
     if k is Kind.LIVE_RATING:
-        return cb.live_rating(sid, action.value, action.position, action.option, action.confidence)
+        assert action.round is not None
+        return cb.live_rating(sid, action.round, action.position, action.option, action.confidence)
     assert k is Kind.SELF_START
-    return cb.self_start(sid, action.value)
+    assert action.round is not None
+    return cb.self_start(sid, action.round)
 
 
 def test_every_kind_has_a_generator() -> None:
@@ -199,9 +206,11 @@ def test_the_longest_values_still_fit_in_64_bytes() -> None:
         cb.answer(sid, 999, 11),
         cb.confidence(sid, 999, Confidence.PROBABLY),
         cb.group_answer(sid, 999, 11),
-        cb.live_rating(sid, "r", 99, 11, Confidence.SURE),
+        cb.live_rating(sid, DrillRound.RETEST, 99, 11, Confidence.SURE),
         cb.topic("t" * 40),
-        WizardState(topics=0xFFFF, count=99, seconds=999, mode="s", days=99, pair=True, retest=99, step=9).encode(),
+        WizardState(
+            topics=0xFFFF, count=99, seconds=999, mode=DrillMode.SELF_PACED, days=99, pair=True, retest=99, step=9
+        ).encode(),
     ]
     for data in longest:
         assert len(data.encode()) <= cb.MAX_BYTES

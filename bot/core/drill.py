@@ -59,6 +59,14 @@ class DrillRound(StrEnum):
     RETEST = "retest"
 
 
+class DueMove(StrEnum):
+    """What a drill's timer does."""
+
+    REVEAL = "reveal"  # a timed live question closes
+    FINISH_ROUND = "finish_round"  # a self-paced round's deadline
+    SEND_RETEST = "send_retest"  # the delayed re-test opens
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DrillSpec:
     """What the teacher chose."""
@@ -106,8 +114,30 @@ class Drill:
         return f"{self.id}.{self.round.value}"
 
     @property
-    def first_round(self) -> DrillRound:
-        return DrillRound.PRE if self.spec.pair else DrillRound.MAIN
+    def due_at(self) -> float | None:
+        """When this drill next needs the bot: a timed live question, a self-paced deadline, or a re-test."""
+        if self.phase in (DrillPhase.ASKING, DrillPhase.OPEN) and self.deadline is not None:
+            return self.deadline
+        if self.phase is DrillPhase.CLOSED and self.retest_at is not None and not self.retest_sent:
+            return self.retest_at
+        return None
+
+    @property
+    def due_move(self) -> DueMove | None:
+        """What its timer does when it fires (see `due_at`)."""
+        if self.due_at is None:
+            return None
+        if self.phase is DrillPhase.ASKING:
+            return DueMove.REVEAL
+        if self.phase is DrillPhase.OPEN:
+            return DueMove.FINISH_ROUND
+        return DueMove.SEND_RETEST
+
+    def may_start(self, round_: DrillRound) -> bool:
+        """Whether a student may start `round_` on their own: the open self-paced round, or a re-test once sent."""
+        if round_ is DrillRound.RETEST:
+            return self.retest_sent
+        return round_ is self.round and self.phase is DrillPhase.OPEN
 
     def bump(self, **changes: Any) -> Drill:
         return replace(self, version=self.version + 1, **changes)
@@ -118,10 +148,11 @@ class DrillRejection(StrEnum):
     CLOSED = "closed"
     EXPIRED = "expired"  # a self-paced round past its deadline
     FULL = "full"
-    ALREADY_JOINED = "already_joined"
     NOT_TEACHER = "not_teacher"
     TOO_MANY_GUESSES = "too_many_guesses"
     NOT_NOW = "not_now"  # the move does not fit the drill's phase
+    OWN_DRILL = "own_drill"  # the teacher tried to join their own drill
+    IN_PROGRESS = "in_progress"  # a re-test this student is still taking
 
 
 class DrillRefused(Exception):

@@ -100,6 +100,11 @@ class GroupSession:
     def is_last(self) -> bool:
         return self.position == len(self.items) - 1
 
+    @property
+    def due_at(self) -> float | None:
+        """When the bot must move this session on (lobby -> question -> reveal -> question); None: nothing timed."""
+        return self.deadline if self.is_active else None
+
     def bump(self, **changes: Any) -> GroupSession:
         return replace(self, version=self.version + 1, **changes)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .lang import Lang
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollLimits:
@@ -43,8 +41,3 @@ def poll_misfits(prompt: str, options: list[str], explanation: str, limits: Poll
             f"explanation has {explanation.count(chr(10))} line breaks (poll limit {limits.max_explanation_line_feeds})"
         )
     return reasons
-
-
-def describe_langs(langs: frozenset[Lang]) -> str:
-    """Languages as a stable, readable list."""
-    return ", ".join(lang.value for lang in Lang if lang in langs)

@@ -511,12 +511,12 @@ def _question(
         ctx.add(raw.line_of("topic"), f"topic {raw['topic']!r} differs from the file's topic {topic.id!r}")
         ok = False
     try:
-        qtype = QuestionType(raw.get("type"))
+        qtype = QuestionType(str(raw.get("type")))
     except ValueError:
         ctx.add(raw.line_of("type"), f"type must be one of: {', '.join(QuestionType)}")
         qtype = None
     try:
-        skill = Skill(raw.get("skill"))
+        skill = Skill(str(raw.get("skill")))
     except ValueError:
         ctx.add(raw.line_of("skill"), f"skill must be one of: {', '.join(Skill)}")
         skill = None
@@ -543,6 +543,7 @@ def _question(
         return None
     assert prompt is not None and explanation is not None and options is not None  # narrowed above
     assert topic is not None and qtype is not None and source is not None and skill is not None
+    assert isinstance(qid, str) and isinstance(difficulty, int) and isinstance(answer, int)
     poll_langs = frozenset(
         lang
         for lang in Lang

@@ -254,16 +254,16 @@ def report_summary(report: DrillReport, bank: QuestionBank, t: Translator, lang:
     missed = report.most_missed()[:MISSED_SHOWN]
     if missed:
         lines += ["", m.bold(m.escape(t("report.missed_title", lang)))]
-        for result in missed:
-            question = bank.get(result.question_id)
-            prompt = question.prompt.get(lang) if question else result.question_id
+        for item in missed:
+            question = bank.get(item.question_id)
+            prompt = question.prompt.get(lang) if question else item.question_id
             lines.append(
                 m.escape(
                     t(
                         "report.missed_line",
                         lang,
-                        number=result.position + 1,
-                        percent=percent(result.accuracy),
+                        number=item.position + 1,
+                        percent=percent(item.accuracy),
                         prompt=prompt,
                     )
                 )

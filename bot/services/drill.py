@@ -1,6 +1,8 @@
 """Classroom drill use cases: create, join with a code and a nickname, live and self-paced rounds, the report.
 
 Only a drill's teacher may control it or read its report; students are known to the teacher by nickname only.
+Every move returns a view or an outcome (drill_views) for the adapter to show; the rules of what may happen when
+are the core's (core/drill).
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
+from ..core.deadline import is_due
 from ..core.drill import (
     Drill,
+    DrillAnswer,
     DrillId,
+    DrillMode,
     DrillPhase,
     DrillRefused,
     DrillRejection,
     DrillRound,
     DrillSpec,
     DrillStudent,
+    DueMove,
     close,
     create_drill,
     finish_round,
@@ -32,8 +38,26 @@ from ..core.drill import (
 )
 from ..core.drill_report import DrillReport, build_report
 from ..core.engine import AnswerRecord, Confidence, SessionId, UserId
-from ..core.model import Question, QuestionBank
-from ..storage.base import FullStorage, ReviewUpdate
+from ..core.group import QuestionTally
+from ..core.model import QuestionBank, QuestionId
+from ..core.review import ReviewItem
+from ..storage.base import ReviewUpdate
+from .drill_views import (
+    DrillDue,
+    DrillSummary,
+    Joined,
+    LiveAnswer,
+    LiveItem,
+    LiveQuestion,
+    LiveReveal,
+    Named,
+    Panel,
+    ReportWithAnswers,
+    RoundFinished,
+    RoundOpened,
+    RoundOver,
+    StudentScore,
+)
 from .quiz import QuizService
 from .views import QuestionView
 
@@ -62,37 +86,63 @@ class GuessLimiter:
         self._misses[user_id].append(self._clock())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Joined:
-    drill: Drill
-    student: DrillStudent
-    new: bool  # False: they were in already (and may resume)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveQuestion:
-    """A live question for the whole class."""
-
-    drill: Drill
-    question: Question
-    students: list[DrillStudent]
-
-    @property
-    def order(self) -> tuple[int, ...]:
-        return self.drill.items[self.drill.position].order
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveAnswer:
-    recorded: bool
-    answered: int
-    students: int
-
-
 def clean_nickname(text: str) -> str | None:
     """A nickname as typed: printable, one line, 1-24 characters; None when nothing usable is left."""
     name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
     return name[:NICKNAME_MAX] or None
+
+
+class DrillStore(Protocol):
+    """What drills need stored: drills, students with nicknames, which session holds each round, and the live
+    answers (in the shared answers table, keyed by the round)."""
+
+    async def create_drill(self, drill: Drill) -> bool:
+        """False when the code is taken."""
+        ...
+
+    async def commit_drill(self, drill: Drill, *, expected_version: int) -> bool:
+        """Update only if the stored version still equals `expected_version`."""
+        ...
+
+    async def get_drill(self, drill_id: DrillId) -> Drill | None: ...
+
+    async def drill_by_code(self, code: str) -> Drill | None: ...
+
+    async def teacher_drills(self, teacher_id: int) -> list[Drill]: ...
+
+    async def timed_drills(self) -> list[Drill]: ...
+
+    async def add_student(self, drill_id: DrillId, user_id: int, now: float, *, limit: int) -> str:
+        """ "joined", "already" or "full"."""
+        ...
+
+    async def set_nickname(self, drill_id: DrillId, user_id: int, nickname: str) -> str: ...
+
+    async def set_student_message(self, drill_id: DrillId, user_id: int, message_id: int | None) -> None: ...
+
+    async def student(self, drill_id: DrillId, user_id: int) -> DrillStudent | None: ...
+
+    async def students(self, drill_id: DrillId) -> list[DrillStudent]: ...
+
+    async def awaiting_nickname(self, user_id: int) -> DrillStudent | None: ...
+
+    async def link_session(self, drill_id: DrillId, round_: DrillRound, user_id: int, session_id: str) -> None: ...
+
+    async def drill_session(self, drill_id: DrillId, round_: DrillRound, user_id: int) -> str | None: ...
+
+    async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]: ...
+
+    async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool: ...
+
+    async def review_item(self, user_id: UserId, question_id: QuestionId) -> ReviewItem | None: ...
+
+    async def answers(
+        self, *, user_id: UserId | None = None, session_id: SessionId | None = None
+    ) -> list[AnswerRecord]: ...
+
+    async def count_answers(self, session_id: str, position: int) -> int: ...
+
+    async def question_tallies(self, session_id: str) -> list[QuestionTally]: ...
 
 
 class DrillService:
@@ -101,7 +151,7 @@ class DrillService:
     def __init__(
         self,
         bank: QuestionBank,
-        storage: FullStorage,
+        storage: DrillStore,
         quiz: QuizService,
         *,
         max_students: int = 200,
@@ -110,8 +160,8 @@ class DrillService:
         guesses: GuessLimiter | None = None,
     ) -> None:
         self.bank = bank
-        self.storage = storage
-        self.quiz = quiz
+        self._storage = storage
+        self._quiz = quiz
         self.max_students = max_students
         self._clock = clock
         self._rng = rng or random.Random()
@@ -134,15 +184,21 @@ class DrillService:
             )
             if drill is None:
                 return None
-            if await self.storage.create_drill(drill):
+            if await self._storage.create_drill(drill):
                 return drill
         raise RuntimeError("could not draw an unused join code")
 
     async def teacher_drills(self, teacher_id: int) -> list[Drill]:
-        return await self.storage.teacher_drills(teacher_id)
+        return await self._storage.teacher_drills(teacher_id)
+
+    async def overview(self, teacher_id: int, *, limit: int) -> list[DrillSummary]:
+        """The teacher's latest drills with how many students each has (named ones: the others never finished
+        joining)."""
+        drills = await self._storage.teacher_drills(teacher_id)
+        return [DrillSummary(drill=d, students=len(await self._named(d.id))) for d in drills[:limit]]
 
     async def get(self, drill_id: str) -> Drill | None:
-        return await self.storage.get_drill(DrillId(drill_id))
+        return await self._storage.get_drill(DrillId(drill_id))
 
     async def owned(self, teacher_id: int, drill_id: str) -> Drill:
         """The drill, if this person is its teacher."""
@@ -155,12 +211,17 @@ class DrillService:
 
     async def owned_by_code(self, teacher_id: int, code_text: str) -> Drill:
         code = normalize_code(code_text)
-        drill = await self.storage.drill_by_code(code) if code else None
+        drill = await self._storage.drill_by_code(code) if code else None
         if drill is None:
             raise DrillRefused(DrillRejection.NOT_FOUND)
         if drill.teacher_id != teacher_id:
             raise DrillRefused(DrillRejection.NOT_TEACHER)
         return drill
+
+    async def by_code(self, code_text: str) -> Drill | None:
+        """Any drill by its code, for whoever runs the bot (`python -m bot report`)."""
+        code = normalize_code(code_text)
+        return await self._storage.drill_by_code(code) if code else None
 
     async def _move(self, drill_id: str, move: Callable[[Drill, float], Drill]) -> Drill:
         """Apply a move, retrying a lost version race while it still applies."""
@@ -169,7 +230,7 @@ class DrillService:
             if drill is None:
                 raise DrillRefused(DrillRejection.NOT_FOUND)
             moved = move(drill, self._clock())
-            if await self.storage.commit_drill(moved, expected_version=drill.version):
+            if await self._storage.commit_drill(moved, expected_version=drill.version):
                 return moved
         raise DrillRefused(DrillRejection.NOT_NOW)
 
@@ -179,62 +240,113 @@ class DrillService:
     async def live_next(self, teacher_id: int, drill_id: str) -> LiveQuestion:
         await self.owned(teacher_id, drill_id)
         drill = await self._move(drill_id, lambda d, now: live_next(d, now=now))
-        return await self._live_question(drill)
+        return LiveQuestion(drill=drill, item=self._item(drill, drill.position), students=await self._named(drill.id))
 
-    async def _live_question(self, drill: Drill) -> LiveQuestion:
-        question = self.bank.get(drill.items[drill.position].question_id)
-        assert question is not None
-        students = [s for s in await self.storage.students(drill.id) if s.nickname]
-        return LiveQuestion(drill=drill, question=question, students=students)
-
-    async def live_reveal(
-        self, drill_id: str, *, teacher_id: int | None = None
-    ) -> tuple[LiveQuestion, dict[int, AnswerRecord]]:
+    async def live_reveal(self, drill_id: str, *, teacher_id: int | None = None) -> LiveReveal:
         """Reveal the open question (by the teacher, or by the timer when `teacher_id` is None)."""
         if teacher_id is not None:
             await self.owned(teacher_id, drill_id)
         drill = await self._move(drill_id, lambda d, now: live_reveal(d))
-        answers = {
+        answers: dict[int, AnswerRecord] = {
             a.user_id: a
-            for a in await self.storage.answers(session_id=SessionId(drill.round_key))
+            for a in await self._storage.answers(session_id=SessionId(drill.round_key))
             if a.position == drill.position
         }
-        return await self._live_question(drill), answers
+        return LiveReveal(
+            drill=drill, item=self._item(drill, drill.position), students=await self._named(drill.id), answers=answers
+        )
 
-    async def finish_round(self, teacher_id: int | None, drill_id: str) -> Drill:
-        if teacher_id is not None:
-            await self.owned(teacher_id, drill_id)
-        return await self._move(drill_id, lambda d, now: finish_round(d, now=now))
-
-    async def start_post(self, teacher_id: int, drill_id: str) -> Drill:
+    async def finish_round(self, teacher_id: int, drill_id: str) -> RoundOver:
+        """The teacher ends the round: a pre-test waits for its post-test, anything else closes the drill."""
         await self.owned(teacher_id, drill_id)
-        return await self._move(drill_id, lambda d, now: start_post(d, now=now))
+        drill = await self._move(drill_id, lambda d, now: finish_round(d, now=now))
+        return RoundOver(drill=drill, scores=await self._scores(drill) if drill.spec.mode is DrillMode.LIVE else [])
 
-    async def close(self, teacher_id: int | None, drill_id: str) -> Drill:
+    async def _scores(self, drill: Drill) -> list[StudentScore]:
+        """Each student's score in the live round just finished (its answers share the round's session id)."""
+        marks: dict[int, list[bool]] = {}
+        for answer in await self._storage.answers(session_id=SessionId(drill.round_key)):
+            marks.setdefault(answer.user_id, []).append(answer.correct)
+        return [
+            StudentScore(
+                user_id=s.user_id, correct=sum(marks.get(s.user_id, [])), answered=len(marks.get(s.user_id, []))
+            )
+            for s in await self._named(drill.id)
+        ]
+
+    async def start_post(self, teacher_id: int, drill_id: str) -> RoundOpened:
+        """After the lesson: the post-test over the same questions; self-paced students each get a start button."""
+        await self.owned(teacher_id, drill_id)
+        drill = await self._move(drill_id, lambda d, now: start_post(d, now=now))
+        tell = await self._named(drill.id) if drill.spec.mode is DrillMode.SELF_PACED else []
+        return RoundOpened(drill=drill, round=drill.round, tell=tell)
+
+    async def close(self, teacher_id: int, drill_id: str) -> Drill:
         """Close the drill; unfinished self-paced quizzes of its students end with what they answered."""
-        if teacher_id is not None:
-            await self.owned(teacher_id, drill_id)
+        await self.owned(teacher_id, drill_id)
         return await self._move(drill_id, lambda d, now: close(d, now=now))
 
-    async def mark_retest_sent(self, drill_id: str) -> Drill:
-        return await self._move(drill_id, lambda d, now: d.bump(retest_sent=True, retest_at=None))
+    async def due(self, drill_id: str) -> DrillDue | None:
+        """A drill's timer fired: reveal a timed question, end a self-paced round, or open the re-test. None: not
+        due (yet), or another move (another worker's timer, the teacher) got there first."""
+        drill = await self.get(drill_id)
+        if drill is None or not is_due(drill.due_at, self._clock()):
+            return None
+        try:
+            if drill.due_move is DueMove.REVEAL:
+                return await self.live_reveal(drill.id)
+            if drill.due_move is DueMove.FINISH_ROUND:
+                return RoundFinished(drill=await self._move(drill.id, lambda d, now: finish_round(d, now=now)))
+            sent = await self._move(drill.id, lambda d, now: d.bump(retest_sent=True, retest_at=None))
+        except DrillRefused:
+            return None
+        return RoundOpened(drill=sent, round=DrillRound.RETEST, tell=await self._named(sent.id))
 
     async def timed(self) -> list[Drill]:
-        return await self.storage.timed_drills()
+        """Drills with a timer to arm (see `Drill.due_at`)."""
+        return await self._storage.timed_drills()
 
-    async def students(self, drill_id: str) -> list[DrillStudent]:
-        return await self.storage.students(DrillId(drill_id))
+    async def overdue(self) -> list[Drill]:
+        """Timed drills whose time has come: the sweep re-arms them, in case the worker that armed them died."""
+        now = self._clock()
+        return [d for d in await self._storage.timed_drills() if is_due(d.due_at, now)]
+
+    async def panel(self, drill_id: str) -> Panel | None:
+        """The teacher's panel as it stands; None when there is none to update."""
+        drill = await self.get(drill_id)
+        if drill is None or drill.control_message_id is None:
+            return None
+        nicknames = [s.nickname for s in await self._storage.students(drill.id) if s.nickname]
+        if drill.phase is DrillPhase.ASKING:
+            return Panel(drill=drill, nicknames=nicknames, answered=await self.answered_count(drill))
+        if drill.phase is DrillPhase.REVEALED:
+            tally = next(
+                (t for t in await self._storage.question_tallies(drill.round_key) if t.position == drill.position), None
+            )
+            return Panel(
+                drill=drill,
+                nicknames=nicknames,
+                answered=tally.answered if tally else 0,
+                correct=tally.correct if tally else 0,
+            )
+        if drill.phase is DrillPhase.OPEN:
+            # A self-paced student has finished when they answered the last question of the round.
+            finished = {
+                a.user_id
+                for a in await self._storage.drill_answers(drill.id)
+                if a.round is drill.round and a.position == drill.total - 1
+            }
+            return Panel(drill=drill, nicknames=nicknames, answered=len(finished))
+        return Panel(drill=drill, nicknames=nicknames)
 
     async def answered_count(self, drill: Drill) -> int:
-        return await self.storage.count_answers(drill.round_key, drill.position)
+        """Answers so far to the open live question."""
+        return await self._storage.count_answers(drill.round_key, drill.position)
 
-    async def report(self, drill: Drill) -> DrillReport:
-        answers = await self.storage.drill_answers(drill.id)
-        students = len([s for s in await self.storage.students(drill.id) if s.nickname])
-        return build_report(drill, answers, students=students)
-
-    async def report_answers(self, drill: Drill):
-        return await self.storage.drill_answers(drill.id)
+    async def report(self, drill: Drill) -> ReportWithAnswers:
+        answers = await self._storage.drill_answers(drill.id)
+        report: DrillReport = build_report(drill, answers, students=len(await self._named(drill.id)))
+        return ReportWithAnswers(report=report, answers=answers)
 
     # ---------------------------------------------------------------- students
 
@@ -243,11 +355,11 @@ class DrillService:
         if self.guesses.blocked(user_id):
             raise DrillRefused(DrillRejection.TOO_MANY_GUESSES)
         code = normalize_code(code_text)
-        drill = await self.storage.drill_by_code(code) if code else None
+        drill = await self._storage.drill_by_code(code) if code else None
         if drill is None:
             self.guesses.miss(user_id)
             raise DrillRefused(DrillRejection.NOT_FOUND)
-        existing = await self.storage.student(drill.id, user_id)
+        existing = await self._storage.student(drill.id, user_id)
         if existing is not None:
             if not drill.is_open:
                 raise DrillRefused(DrillRejection.CLOSED)
@@ -257,22 +369,35 @@ class DrillService:
         if drill.phase is DrillPhase.OPEN and drill.deadline is not None and self._clock() > drill.deadline:
             raise DrillRefused(DrillRejection.EXPIRED)
         if user_id == drill.teacher_id:
-            raise DrillRefused(DrillRejection.NOT_NOW)
-        outcome = await self.storage.add_student(drill.id, user_id, self._clock(), limit=self.max_students)
+            raise DrillRefused(DrillRejection.OWN_DRILL)
+        outcome = await self._storage.add_student(drill.id, user_id, self._clock(), limit=self.max_students)
         if outcome == "full":
             raise DrillRefused(DrillRejection.FULL)
-        student = await self.storage.student(drill.id, user_id)
+        student = await self._storage.student(drill.id, user_id)
         assert student is not None
         return Joined(drill=drill, student=student, new=outcome == "joined")
 
     async def awaiting_nickname(self, user_id: int) -> DrillStudent | None:
-        return await self.storage.awaiting_nickname(user_id)
+        return await self._storage.awaiting_nickname(user_id)
 
-    async def choose_nickname(self, student: DrillStudent, text: str) -> str | None:
+    async def name_student(self, student: DrillStudent, text: str, *, ask_confidence: bool) -> Named:
+        """The nickname a student typed; in an open self-paced round their quiz starts right away."""
         name = clean_nickname(text)
         if name is None:
-            return None
-        return await self.storage.set_nickname(student.drill_id, student.user_id, name)
+            return Named(drill=None, nickname=None)
+        nickname = await self._storage.set_nickname(student.drill_id, student.user_id, name)
+        drill = await self.get(student.drill_id)
+        if drill is None or drill.spec.mode is DrillMode.LIVE or drill.phase is not DrillPhase.OPEN:
+            return Named(drill=drill, nickname=nickname)
+        question = await self._start_self_paced(student.user_id, drill, drill.round, ask_confidence=ask_confidence)
+        return Named(drill=drill, nickname=nickname, question=question)
+
+    async def live_question(self, drill_id: str, position: int) -> LiveItem:
+        """The open live question, for a student about to rate their choice; refused once it has moved on."""
+        drill = await self.get(drill_id)
+        if drill is None or drill.phase is not DrillPhase.ASKING or drill.position != position:
+            raise DrillRefused(DrillRejection.NOT_NOW)
+        return self._item(drill, position)
 
     async def live_answer(
         self,
@@ -290,15 +415,13 @@ class DrillService:
             raise DrillRefused(DrillRejection.CLOSED)
         if drill.phase is not DrillPhase.ASKING or drill.round is not round_ or drill.position != position:
             raise DrillRefused(DrillRejection.NOT_NOW)
-        student = await self.storage.student(drill.id, user_id)
+        student = await self._storage.student(drill.id, user_id)
         if student is None or not student.nickname:
             raise DrillRefused(DrillRejection.NOT_FOUND)
-        item = drill.items[position]
+        item = self._item(drill, position)
         if not 0 <= shown < len(item.order):
             raise DrillRefused(DrillRejection.NOT_NOW)
-        question = self.bank.get(item.question_id)
-        assert question is not None
-        now = self._clock()
+        question = item.question
         chosen = item.order[shown]
         record = AnswerRecord(
             session_id=SessionId(drill.round_key),
@@ -310,25 +433,59 @@ class DrillService:
             correct=chosen == question.answer,
             confidence=confidence,
             elapsed_ms=0,
-            answered_at=now,
+            answered_at=self._clock(),
             context="drill",
         )
-        review = ReviewUpdate.after(record, await self.storage.review_item(UserId(user_id), question.id))
-        await self.storage.link_session(drill.id, round_, user_id, drill.round_key)
-        recorded = await self.storage.record_answer(record, review=review)
-        answered = await self.storage.count_answers(drill.round_key, position)
-        students = len([s for s in await self.storage.students(drill.id) if s.nickname])
-        return LiveAnswer(recorded=recorded, answered=answered, students=students)
+        review = ReviewUpdate.after(record, await self._storage.review_item(UserId(user_id), question.id))
+        await self._storage.link_session(drill.id, round_, user_id, drill.round_key)
+        recorded = await self._storage.record_answer(record, review=review)
+        return LiveAnswer(recorded=recorded, item=item)
 
-    async def start_self_paced(
+    async def start_round(
+        self, user_id: int, drill_id: str, round_: DrillRound, *, ask_confidence: bool
+    ) -> QuestionView | None:
+        """A student presses Start on a round they take on their own (a self-paced post-test, a re-test). None: no
+        question could be put (the bank changed)."""
+        drill = await self.get(drill_id)
+        if drill is None or await self._storage.student(drill.id, user_id) is None:
+            raise DrillRefused(DrillRejection.NOT_FOUND)
+        if not drill.may_start(round_):
+            raise DrillRefused(DrillRejection.CLOSED)
+        # A re-test can be pressed again later; pressing it while still taking it must not start it over.
+        if (
+            round_ is DrillRound.RETEST
+            and await self._storage.drill_session(drill.id, round_, user_id) is not None
+            and await self._quiz.current(UserId(user_id)) is not None
+        ):
+            raise DrillRefused(DrillRejection.IN_PROGRESS)
+        return await self._start_self_paced(user_id, drill, round_, ask_confidence=ask_confidence)
+
+    async def _start_self_paced(
         self, user_id: int, drill: Drill, round_: DrillRound, *, ask_confidence: bool
     ) -> QuestionView | None:
         """A student's own quiz over the drill's questions for one round (self-paced, post-test or re-test)."""
         ids = [item.question_id for item in drill.items]
-        view = await self.quiz.start_fixed(UserId(user_id), ids, ask_confidence=ask_confidence)
+        view = await self._quiz.start_fixed(UserId(user_id), ids, ask_confidence=ask_confidence)
         if view is not None:
-            await self.storage.link_session(drill.id, round_, user_id, view.session_id)
+            await self._storage.link_session(drill.id, round_, user_id, view.session_id)
         return view
 
     async def set_student_message(self, drill_id: str, user_id: int, message_id: int | None) -> None:
-        await self.storage.set_student_message(DrillId(drill_id), user_id, message_id)
+        await self._storage.set_student_message(DrillId(drill_id), user_id, message_id)
+
+    async def _named(self, drill_id: str) -> list[DrillStudent]:
+        """The drill's students who chose a nickname: the ones taking part."""
+        return [s for s in await self._storage.students(DrillId(drill_id)) if s.nickname]
+
+    def _item(self, drill: Drill, position: int) -> LiveItem:
+        item = drill.items[position]
+        question = self.bank.get(item.question_id)
+        assert question is not None  # a drill's questions stay in the bank: retired ids keep theirs
+        return LiveItem(
+            drill_id=drill.id,
+            round=drill.round,
+            position=position,
+            total=drill.total,
+            question=question,
+            order=item.order,
+        )

@@ -13,8 +13,10 @@ import random
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from ..core.deadline import is_due
 from ..core.group import (
     ChatId,
     GroupInfo,
@@ -34,9 +36,10 @@ from ..core.group import (
     shown_late,
     stop,
 )
+from ..core.lang import Lang
 from ..core.model import Question, QuestionBank
-from ..storage.base import FullStorage, StorageError
-from .group_answers import AnswerAck, AnswerBatcher
+from ..storage.base import StorageError
+from .group_answers import AnswerAck, AnswerBatcher, GroupAnswerStore
 
 Clock = Callable[[], float]
 log = logging.getLogger(__name__)
@@ -101,13 +104,74 @@ class NobodyJoined:
 Step = QuestionStep | RevealStep | NobodyJoined | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LobbyJoin:
+    """Someone pressed Join: whether they are newly in, and whether the lobby (which lists them) is still open."""
+
+    new: bool
+    in_lobby: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollAnswered:
+    """A poll answer taken: the question it answers, and whether it counted."""
+
+    session_id: GroupSessionId
+    position: int
+    ack: AnswerAck
+
+
+class GroupStore(GroupAnswerStore, Protocol):
+    """What group quizzes need stored: groups, sessions, members and poll ids; answers share the answers table."""
+
+    async def get_group(self, chat_id: ChatId) -> GroupInfo | None: ...
+
+    async def save_group(self, info: GroupInfo) -> None: ...
+
+    async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None: ...
+
+    async def group_history(self, chat_id: ChatId, *, limit: int = 5) -> tuple[int, list[GroupRecord]]: ...
+
+    async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool:
+        """Insert (`expected_version` None) or update only if the stored version still equals it."""
+        ...
+
+    async def get_group_session(self, session_id: GroupSessionId) -> GroupSession | None: ...
+
+    async def active_group_session(self, chat_id: ChatId) -> GroupSession | None: ...
+
+    async def active_group_sessions(self) -> list[GroupSession]: ...
+
+    async def due_group_sessions(self, now: float) -> list[GroupSessionId]: ...
+
+    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None: ...
+
+    async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool: ...
+
+    async def members(self, session_id: GroupSessionId) -> list[GroupMember]: ...
+
+    async def count_members(self, session_id: GroupSessionId) -> int: ...
+
+    async def member_left(self, session_id: GroupSessionId, user_id: int, now: float) -> None: ...
+
+    async def map_poll(self, poll_id: str, session_id: GroupSessionId, position: int) -> None: ...
+
+    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None: ...
+
+    async def count_answers(self, session_id: str, position: int) -> int: ...
+
+    async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]: ...
+
+    async def question_tallies(self, session_id: str) -> list[QuestionTally]: ...
+
+
 class GroupService:
     """Group quizzes over the engine and storage."""
 
     def __init__(
         self,
         bank: QuestionBank,
-        storage: FullStorage,
+        storage: GroupStore,
         *,
         rules: GroupRules,
         clock: Clock = time.time,
@@ -115,7 +179,7 @@ class GroupService:
         session_ids: Callable[[], GroupSessionId] = new_group_session_id,
     ) -> None:
         self.bank = bank
-        self.storage = storage
+        self._storage = storage
         self.rules = rules
         self._clock = clock
         self._rng = rng or random.Random()
@@ -131,30 +195,53 @@ class GroupService:
         self, chat_id: int, *, default_lang: str, title: str = "", added_by: int | None = None
     ) -> GroupInfo:
         """The group's settings, created on first contact."""
-        info = await self.storage.get_group(ChatId(chat_id))
+        info = await self._storage.get_group(ChatId(chat_id))
         if info is None:
             info = GroupInfo(
                 chat_id=ChatId(chat_id), lang=default_lang, title=title, added_by=added_by, created_at=self._clock()
             )
-            await self.storage.save_group(info)
+            await self._storage.save_group(info)
         return info
 
-    async def save_group(self, info: GroupInfo) -> None:
-        await self.storage.save_group(info)
+    async def lang(self, chat_id: int, *, default: Lang = Lang.ZH_HANT) -> Lang:
+        """The group's language (a group first met here gets `default`)."""
+        info = await self.group(chat_id, default_lang=default.value)
+        return Lang(info.lang)
+
+    async def set_lang(self, chat_id: int, lang: Lang) -> None:
+        info = await self.group(chat_id, default_lang=lang.value)
+        await self._storage.save_group(replace(info, lang=lang.value))
+
+    async def bot_added(self, chat_id: int, *, default_lang: Lang, title: str, added_by: int | None) -> GroupInfo:
+        """The bot was added to a group (again): it is active from now on."""
+        info = await self.group(chat_id, default_lang=default_lang.value, title=title, added_by=added_by)
+        if not info.active:
+            info = replace(info, active=True)
+            await self._storage.save_group(info)
+        return info
+
+    async def close_group(self, chat_id: int) -> None:
+        """The group is closed to the bot (removed, or sending is forbidden): it is inactive and its quiz ends."""
+        info = await self._storage.get_group(ChatId(chat_id))
+        if info is not None and info.active:
+            await self._storage.save_group(replace(info, active=False))
+        session = await self.active(chat_id)
+        if session is not None:
+            await self.stop(session.id)
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
-        await self.storage.move_group(ChatId(old_chat_id), ChatId(new_chat_id))
+        await self._storage.move_group(ChatId(old_chat_id), ChatId(new_chat_id))
 
     async def history(self, chat_id: int) -> tuple[int, list[GroupRecord]]:
-        return await self.storage.group_history(ChatId(chat_id))
+        return await self._storage.group_history(ChatId(chat_id))
 
     # ---------------------------------------------------------------- a session
 
     async def active(self, chat_id: int) -> GroupSession | None:
-        return await self.storage.active_group_session(ChatId(chat_id))
+        return await self._storage.active_group_session(ChatId(chat_id))
 
     async def get(self, session_id: str) -> GroupSession | None:
-        return await self.storage.get_group_session(GroupSessionId(session_id))
+        return await self._storage.get_group_session(GroupSessionId(session_id))
 
     async def open(
         self, chat_id: int, *, starter_id: int, starter_name: str, topic: str | None, count: int
@@ -173,8 +260,8 @@ class GroupService:
         )
         if session is None:
             return None
-        await self.storage.commit_group(session, expected_version=None)
-        await self.storage.add_member(session.id, starter_id, starter_name, self._clock())
+        await self._storage.commit_group(session, expected_version=None)
+        await self._storage.add_member(session.id, starter_id, starter_name, self._clock())
         return session
 
     async def note_messages(
@@ -193,24 +280,29 @@ class GroupService:
             )
             if question is not None:
                 changed = shown_late(changed, shown_at=self._clock())
-            if await self.storage.commit_group(changed, expected_version=session.version):
+            if await self._storage.commit_group(changed, expected_version=session.version):
                 return changed
         return None
 
-    async def join(self, session_id: str, user_id: int, name: str) -> bool | None:
-        """Join; True when newly in, False when already in, None when the session is over."""
+    async def join(self, session_id: str, user_id: int, name: str) -> LobbyJoin | None:
+        """Join; None when the session is over."""
         session = await self.get(session_id)
         if session is None or not session.is_active:
             return None
-        return await self.storage.add_member(session.id, user_id, name, self._clock())
+        new = await self._storage.add_member(session.id, user_id, name, self._clock())
+        if not new:
+            return LobbyJoin(new=False, in_lobby=False)
+        # Read again: the lobby may have closed while the member was being added, and a closed lobby is not redrawn.
+        after = await self.get(session_id)
+        return LobbyJoin(new=True, in_lobby=after is not None and after.phase is GroupPhase.LOBBY)
 
     async def members(self, session_id: str) -> list[GroupMember]:
-        return await self.storage.members(GroupSessionId(session_id))
+        return await self._storage.members(GroupSessionId(session_id))
 
     async def member_left(self, chat_id: int, user_id: int) -> None:
         session = await self.active(chat_id)
         if session is not None:
-            await self.storage.member_left(session.id, user_id, self._clock())
+            await self._storage.member_left(session.id, user_id, self._clock())
 
     async def answer(self, session_id: str, *, position: int, user_id: int, name: str, shown: int) -> AnswerAck:
         """A member's answer; the first one per question counts. Raises GroupMoveRejected when it can't.
@@ -218,24 +310,22 @@ class GroupService:
         Returns once the answer is stored; answers arriving together share one transaction (see group_answers)."""
         return await self._answers.submit(session_id, position=position, user_id=user_id, name=name, shown=shown)
 
-    async def answer_poll(
-        self, poll_id: str, *, user_id: int, name: str, option_ids: list[int]
-    ) -> tuple[str, AnswerAck] | None:
+    async def answer_poll(self, poll_id: str, *, user_id: int, name: str, option_ids: list[int]) -> PollAnswered | None:
         """A poll answer (it carries no chat: the poll id leads to the session). None: not ours or a retraction."""
         target = await self.poll_target(poll_id)
         if target is None or not option_ids:
             return None
         session_id, position = target
         ack = await self.answer(session_id, position=position, user_id=user_id, name=name, shown=option_ids[0])
-        return session_id, ack
+        return PollAnswered(session_id=session_id, position=position, ack=ack)
 
     async def map_poll(self, poll_id: str, session_id: str, position: int) -> None:
         self._polls[poll_id] = (GroupSessionId(session_id), position)
-        await self.storage.map_poll(poll_id, GroupSessionId(session_id), position)
+        await self._storage.map_poll(poll_id, GroupSessionId(session_id), position)
 
     async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None:
         """The session and question a poll belongs to: this process's own polls first, then the database."""
-        return self._polls.get(poll_id) or await self.storage.poll_target(poll_id)
+        return self._polls.get(poll_id) or await self._storage.poll_target(poll_id)
 
     # ---------------------------------------------------------------- moving the quiz on
 
@@ -252,7 +342,7 @@ class GroupService:
             moved = move(session, self._clock())
             if moved is None:
                 return None
-            if await self.storage.commit_group(moved, expected_version=session.version):
+            if await self._storage.commit_group(moved, expected_version=session.version):
                 return session, moved
         return None
 
@@ -266,10 +356,10 @@ class GroupService:
     async def due(self, session_id: str) -> Step:
         """The session's deadline has come: do what is due, or nothing if another move got there first."""
         session = await self.get(session_id)
-        if session is None or session.deadline is None or self._clock() + 0.05 < session.deadline:
+        if session is None or not is_due(session.deadline, self._clock()):
             return None
         if session.phase is GroupPhase.LOBBY:
-            nobody = await self.storage.count_members(session.id) == 0
+            nobody = await self._storage.count_members(session.id) == 0
 
             def leave_lobby(s: GroupSession, now: float) -> GroupSession | None:
                 if s.phase is not GroupPhase.LOBBY:
@@ -295,7 +385,7 @@ class GroupService:
 
     async def close_question(self, session_id: str, *, position: int) -> RevealStep | None:
         """Reveal question `position` (its deadline, everyone answered, or /skip), if it is still open."""
-        answered = await self.storage.count_answers(session_id, position)
+        answered = await self._storage.count_answers(session_id, position)
 
         def close(s: GroupSession, now: float) -> GroupSession | None:
             if s.phase is not GroupPhase.ASKING or s.position != position:
@@ -306,7 +396,7 @@ class GroupService:
         if done is None:
             return None
         before, moved = done
-        tally = next((t for t in await self.storage.question_tallies(before.id) if t.position == position), None)
+        tally = next((t for t in await self._storage.question_tallies(before.id) if t.position == position), None)
         question = self.bank.get(before.current.question_id)
         assert question is not None
         return RevealStep(
@@ -316,8 +406,18 @@ class GroupService:
             order=before.current.order,
             answered=tally.answered if tally else 0,
             correct=tally.correct if tally else 0,
-            leaderboard=tuple(await self.storage.leaderboard(before.id, limit=LEADERBOARD_SIZE)),
+            leaderboard=tuple(await self._storage.leaderboard(before.id, limit=LEADERBOARD_SIZE)),
         )
+
+    async def skip(self, session: GroupSession) -> Step:
+        """/skip: the lobby starts, the open question is revealed, or the reveal pause ends, now."""
+        if session.phase is GroupPhase.LOBBY:
+            return await self.start_now(session.id)
+        if session.phase is GroupPhase.ASKING:
+            return await self.close_question(session.id, position=session.position)
+        if session.phase is GroupPhase.REVEALING:
+            return await self.due_now(session.id)
+        return None
 
     async def resume(self, session_id: str) -> QuestionStep | None:
         done = await self._transition(
@@ -332,13 +432,13 @@ class GroupService:
     async def podium(self, session: GroupSession) -> Podium:
         return Podium(
             session=session,
-            standings=tuple(await self.storage.leaderboard(session.id)),
-            tallies=tuple(await self.storage.question_tallies(session.id)),
+            standings=tuple(await self._storage.leaderboard(session.id)),
+            tallies=tuple(await self._storage.question_tallies(session.id)),
         )
 
     async def due_sessions(self) -> list[GroupSessionId]:
         """Overdue sessions no worker is showing a move of right now."""
-        return await self.storage.due_group_sessions(self._clock())
+        return await self._storage.due_group_sessions(self._clock())
 
     @contextlib.asynccontextmanager
     async def showing(self, session_id: GroupSessionId) -> AsyncIterator[None]:
@@ -355,13 +455,13 @@ class GroupService:
         # The move is stored already: a database that fails here must not keep it from being shown. Without the
         # hold, at worst another worker's sweep moves on early; a lease left behind ends by itself.
         try:
-            await self.storage.hold_group_session(session_id, until)
+            await self._storage.hold_group_session(session_id, until)
         except StorageError as error:
             log.warning("could not %s group session %s: %s", "hold" if until else "release", session_id, error)
 
     async def live_sessions(self) -> list[GroupSession]:
         """Every unfinished session, for re-scheduling timers after a restart."""
-        return await self.storage.active_group_sessions()
+        return await self._storage.active_group_sessions()
 
     def _question(self, session: GroupSession) -> QuestionStep:
         question = self.bank.get(session.current.question_id)

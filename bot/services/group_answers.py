@@ -11,15 +11,33 @@ answer survives a crash, and the unique constraint still decides which answer co
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..core.engine import AnswerRecord, SessionId, UserId
 from ..core.group import GroupMoveRejected, GroupRejection, GroupSession, GroupSessionId, score
-from ..core.model import QuestionBank
-from ..storage.base import FullStorage, GroupAnswerEntry, ReviewUpdate
+from ..core.model import QuestionBank, QuestionId
+from ..core.review import ReviewItem
+from ..storage.base import GroupAnswerEntry, ReviewUpdate
 
 MAX_BATCH = 256  # answers a transaction: large enough for a burst, small enough to keep each commit short
+
+
+class GroupAnswerStore(Protocol):
+    """What storing a batch of group answers needs."""
+
+    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
+        """Many answers in one transaction; True for each that counts (a member's first to that question)."""
+        ...
+
+    async def review_items_for(
+        self, keys: Sequence[tuple[UserId, QuestionId]]
+    ) -> dict[tuple[UserId, QuestionId], ReviewItem]: ...
+
+    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
+        """(answers to this question, members still in the session), read together."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +66,7 @@ class AnswerBatcher:
 
     def __init__(
         self,
-        storage: FullStorage,
+        storage: GroupAnswerStore,
         bank: QuestionBank,
         session: Callable[[str], Awaitable[GroupSession | None]],
         clock: Callable[[], float],

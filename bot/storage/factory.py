@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .base import FullStorage, StorageError
 
@@ -24,36 +24,11 @@ def sqlite_path(url: str, *, base: Path) -> str:
     return str(resolved)
 
 
-def url_secrets(url: str) -> list[str]:
-    """The passwords a database URL carries (in its user part or a `password=` parameter), as written and decoded."""
-    parts = urlsplit(url)
-    found: list[str] = []
-    userinfo, at, _ = parts.netloc.rpartition("@")
-    if at and ":" in userinfo:
-        found.append(userinfo.split(":", 1)[1])
-    found += [value for key, value in parse_qsl(parts.query, keep_blank_values=True) if key == "password"]
-    found += [unquote(secret) for secret in found]
-    return sorted({s for s in found if s}, key=len, reverse=True)
-
-
-def redact_url(url: str) -> str:
-    """`url` with any password replaced by ***, fit for messages and logs."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    userinfo, at, hosts = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
-    query = "&".join(
-        f"{key}=***" if key == "password" else item
-        for item in parts.query.split("&")
-        if item
-        for key in [unquote(item.split("=", 1)[0])]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 async def open_storage(url: str, *, base: Path | None = None) -> FullStorage:
-    """Open (creating or upgrading the schema as needed) the database at `url`."""
+    """Open (creating or upgrading the schema as needed) the database at `url`.
+
+    Each back-end is imported only when asked for, so SQLite deployments need no asyncpg.
+    """
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from .sqlite import SQLiteStorage

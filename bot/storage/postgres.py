@@ -1,5 +1,8 @@
 """PostgreSQL storage via an asyncpg pool: the SQLite schema in PostgreSQL types, versioned in `schema_version`.
 
+The methods are written once in `sql.SQLStorage`; this module runs them on pooled connections, and keeps what only
+PostgreSQL does: batch inserts with `unnest`, advisory locks, statement-level triggers, its migrations.
+
 Several bot processes may share one database, so every "at most once" promise rests on the database, never on
 a lock in this process: answers are unique per (session, position, user), and a session move is an UPDATE
 that checks the stored version, in the same transaction as its answer.
@@ -13,53 +16,22 @@ answer already stored on the retry, so it reports a lost race (False), as the in
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 
-from ..core.drill import (
-    Drill,
-    DrillAnswer,
-    DrillId,
-    DrillPhase,
-    DrillRound,
-    DrillStudent,
-    drill_from_dict,
-    drill_to_dict,
-)
-from ..core.engine import (
-    ACTIVE_PHASES,
-    AnswerRecord,
-    Confidence,
-    QuizSession,
-    SessionId,
-    UserId,
-    session_from_dict,
-    session_to_dict,
-)
-from ..core.group import (
-    ACTIVE_GROUP_PHASES,
-    ChatId,
-    GroupInfo,
-    GroupMember,
-    GroupPhase,
-    GroupRecord,
-    GroupSession,
-    GroupSessionId,
-    QuestionTally,
-    Standing,
-    group_from_dict,
-    group_to_dict,
-)
-from ..core.lang import Lang
+from ..core.drill import DrillId
+from ..core.engine import UserId
+from ..core.group import ChatId
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
-from ..core.users import UserProfile
-from .base import GroupAnswerEntry, ReviewUpdate, StorageError
-from .factory import redact_url, url_secrets
+from ..redact import redact_url, url_secrets
+from .base import GroupAnswerEntry, StorageError
+from .rows import Row, answer_key, answer_values, member_values, review_from_row
+from .sql import Connection, SQLStorage, Work
+from .statements import ANSWER_COLUMNS, Dialect, for_dialect
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -252,20 +224,6 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-# Every table with rows about a person, and the column that names them: /forget empties them all.
-FORGET_USER_ROWS = (
-    ("answers", "user_id"),
-    ("review_items", "user_id"),
-    ("quiz_sessions", "user_id"),
-    ("group_members", "user_id"),
-    ("drill_students", "user_id"),
-    ("drill_sessions", "user_id"),
-    ("drills", "teacher_id"),
-    ("users", "id"),
-)
-_ACTIVE = sorted(p.value for p in ACTIVE_PHASES)
-_GROUP_ACTIVE = sorted(p.value for p in ACTIVE_GROUP_PHASES)
-_GROUP_DONE = [GroupPhase.FINISHED.value, GroupPhase.STOPPED.value]
 # Held while migrating, so bot processes starting together upgrade the schema once, one after the other.
 _MIGRATION_LOCK = 7_130_618_201_125_001
 _DRILL_STUDENTS_LOCK = 71_306_182  # with the drill's hash: one drill's roster changes one at a time
@@ -286,6 +244,8 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
 )
 # What the driver raises: wrapped in StorageError when not retried. Anything else is a bug and propagates as is.
 _DRIVER_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, asyncpg.InterfaceError)
+_CAUGHT: tuple[type[BaseException], ...] = (*_TRANSIENT, *_DRIVER_ERRORS)
+_CLOSING: tuple[type[BaseException], ...] = (TimeoutError, *_CAUGHT)  # a pool that cannot close is terminated
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -293,12 +253,47 @@ def _is_transient(error: BaseException) -> bool:
     return isinstance(error, _TRANSIENT) or type(error) is asyncpg.InterfaceError
 
 
-class _LostRace(Exception):
-    """Raised inside a transaction to roll it back when a version or uniqueness check fails."""
+class _UnresetConnection(asyncpg.Connection):
+    """A pooled connection handed back without asyncpg's reset query (`SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`), one round trip saved on every call.
+
+    Nothing here outlives a call: advisory locks are the transaction-scoped kind, there are no cursors outside a
+    transaction, no LISTEN and no SET (search_path comes from the URL, as a connection parameter). A transaction
+    left open is still rolled back on release: asyncpg does that whatever the reset query.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
-class PostgresStorage:
+class _PostgresConnection:
+    """The shared `Connection` calls on a pooled asyncpg connection."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return await self._conn.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return await self._conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._conn.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return _rowcount(await self._conn.execute(sql, *args))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+
+class PostgresStorage(SQLStorage):
     """Storage in a PostgreSQL database shared by any number of bot processes. Each method is one transaction."""
+
+    _sql = for_dialect(Dialect.POSTGRES)
 
     def __init__(self, pool: asyncpg.Pool, *, where: str, secrets: list[str], retry_seconds: float) -> None:
         self._pool = pool
@@ -325,7 +320,13 @@ class PostgresStorage:
 
         async def connect() -> asyncpg.Pool:
             try:
-                return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=connect_timeout)
+                return await asyncpg.create_pool(
+                    dsn,
+                    min_size=min_size,
+                    max_size=max_size,
+                    timeout=connect_timeout,
+                    connection_class=_UnresetConnection,
+                )
             except ValueError as error:
                 if isinstance(error, _DRIVER_ERRORS):
                     raise
@@ -346,21 +347,8 @@ class PostgresStorage:
         self._closed = True
         try:
             await asyncio.wait_for(self._pool.close(), timeout=10)
-        except (TimeoutError, *_TRANSIENT, *_DRIVER_ERRORS):
+        except _CLOSING:
             self._pool.terminate()
-
-    async def _call(self, what: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Run `work` on a pooled connection, retrying transient failures; StorageError when it cannot."""
-
-        async def attempt() -> T:
-            if self._closed:  # checked before each try: closing the storage ends its retries too
-                raise StorageError(f"PostgreSQL storage {self._where} is closed ({what})")
-            async with self._pool.acquire() as conn:
-                return await work(conn)
-
-        return await _retrying(
-            what, attempt, where=self._where, secrets=self._secrets, retry_seconds=self._retry_seconds
-        )
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
         async with conn.transaction():
@@ -380,195 +368,50 @@ class PostgresStorage:
                 await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", number + 1)
                 log.info("PostgreSQL schema upgraded to version %d", number + 1)
 
-    async def schema_version(self) -> int:
-        async def work(conn: asyncpg.Connection) -> int:
-            return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
+    # ---------------------------------------------------------------- how work runs
 
-        return await self._call("schema_version", work)
+    async def _call(self, what: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run `work` on a pooled connection, retrying transient failures; StorageError when it cannot."""
 
-    # ---------------------------------------------------------------- people and private quizzes
+        async def attempt() -> T:
+            if self._closed:  # checked before each try: closing the storage ends its retries too
+                raise StorageError(f"PostgreSQL storage {self._where} is closed ({what})")
+            async with self._pool.acquire() as conn:
+                return await work(conn)
 
-    async def get_user(self, user_id: UserId) -> UserProfile | None:
-        async def work(conn: asyncpg.Connection) -> UserProfile | None:
-            row = await conn.fetchrow(
-                "SELECT id, lang, ask_confidence, active, created_at FROM users WHERE id = $1", user_id
-            )
-            if row is None:
-                return None
-            return UserProfile(
-                id=UserId(row[0]),
-                lang=Lang(row[1]),
-                ask_confidence=bool(row[2]),
-                active=bool(row[3]),
-                created_at=row[4],
-            )
-
-        return await self._call("get_user", work)
-
-    async def save_user(self, profile: UserProfile) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO users (id, lang, ask_confidence, active, created_at) VALUES ($1, $2, $3, $4, $5) "
-                "ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, ask_confidence = excluded.ask_confidence, "
-                "active = excluded.active",
-                profile.id,
-                profile.lang.value,
-                profile.ask_confidence,
-                profile.active,
-                profile.created_at,
-            )
-
-        await self._call("save_user", work)
-
-    async def get_session(self, session_id: SessionId) -> QuizSession | None:
-        async def work(conn: asyncpg.Connection) -> str | None:
-            return await conn.fetchval("SELECT state FROM quiz_sessions WHERE id = $1", session_id)
-
-        state = await self._call("get_session", work)
-        return session_from_dict(json.loads(state)) if state is not None else None
-
-    async def active_session(self, user_id: UserId) -> QuizSession | None:
-        async def work(conn: asyncpg.Connection) -> str | None:
-            return await conn.fetchval(
-                "SELECT state FROM quiz_sessions WHERE user_id = $1 AND phase = ANY($2::text[]) "
-                "ORDER BY updated_at DESC LIMIT 1",
-                user_id,
-                _ACTIVE,
-            )
-
-        state = await self._call("active_session", work)
-        return session_from_dict(json.loads(state)) if state is not None else None
-
-    async def commit(
-        self,
-        session: QuizSession,
-        *,
-        expected_version: int | None,
-        answer: AnswerRecord | None = None,
-        review: ReviewUpdate | None = None,
-    ) -> bool:
-        state = _dumps(session_to_dict(session))
-        updated = session.finished_at or session.asked_at
-
-        async def work(conn: asyncpg.Connection) -> bool:
-            try:
-                async with conn.transaction():
-                    if expected_version is None:
-                        status = await conn.execute(
-                            "INSERT INTO quiz_sessions (id, user_id, phase, version, state, updated_at) "
-                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-                            session.id,
-                            session.user_id,
-                            session.phase.value,
-                            session.version,
-                            state,
-                            updated,
-                        )
-                    else:
-                        status = await conn.execute(
-                            "UPDATE quiz_sessions SET phase = $1, version = $2, state = $3, updated_at = $4 "
-                            "WHERE id = $5 AND version = $6",
-                            session.phase.value,
-                            session.version,
-                            state,
-                            updated,
-                            session.id,
-                            expected_version,
-                        )
-                    if _rowcount(status) != 1:
-                        raise _LostRace
-                    if answer is not None and not await _insert_answer(conn, answer):
-                        raise _LostRace
-                    if review is not None:
-                        await _apply_review(conn, review)
-            except _LostRace:
-                return False
-            return True
-
-        return await self._call("commit", work)
-
-    async def answers(
-        self, *, user_id: UserId | None = None, session_id: SessionId | None = None
-    ) -> list[AnswerRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if user_id is not None:
-            params.append(user_id)
-            clauses.append(f"user_id = ${len(params)}")
-        if session_id is not None:
-            params.append(session_id)
-            clauses.append(f"session_id = ${len(params)}")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT session_id, user_id, question_id, topic, position, chosen, correct, confidence, elapsed_ms, "
-                f"answered_at, context, points FROM answers {where} ORDER BY answered_at, id",
-                *params,
-            )
-
-        return [_answer(row) for row in await self._call("answers", work)]
-
-    async def review_item(self, user_id: UserId, question_id: QuestionId) -> ReviewItem | None:
-        async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow(
-                "SELECT user_id, question_id, box, due_at FROM review_items WHERE user_id = $1 AND question_id = $2",
-                user_id,
-                question_id,
-            )
-
-        row = await self._call("review_item", work)
-        return _review(row) if row else None
-
-    async def review_items(self, user_id: UserId) -> list[ReviewItem]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT user_id, question_id, box, due_at FROM review_items WHERE user_id = $1 "
-                "ORDER BY due_at, question_id",
-                user_id,
-            )
-
-        return [_review(row) for row in await self._call("review_items", work)]
-
-    async def forget_user(self, user_id: UserId) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            async with conn.transaction():
-                for table, column in FORGET_USER_ROWS:
-                    await conn.execute(f"DELETE FROM {table} WHERE {column} = $1", user_id)
-
-        await self._call("forget_user", work)
-
-    # ---------------------------------------------------------------- groups
-
-    async def get_group(self, chat_id: ChatId) -> GroupInfo | None:
-        async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow(
-                "SELECT chat_id, lang, title, active, added_by, created_at FROM groups WHERE chat_id = $1", chat_id
-            )
-
-        row = await self._call("get_group", work)
-        if row is None:
-            return None
-        return GroupInfo(
-            chat_id=ChatId(row[0]), lang=row[1], title=row[2], active=bool(row[3]), added_by=row[4], created_at=row[5]
+        return await _retrying(
+            what, attempt, where=self._where, secrets=self._secrets, retry_seconds=self._retry_seconds
         )
 
-    async def save_group(self, info: GroupInfo) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO groups (chat_id, lang, title, active, added_by, created_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6) "
-                "ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang, title = excluded.title, "
-                "active = excluded.active",
-                info.chat_id,
-                info.lang,
-                info.title,
-                info.active,
-                info.added_by,
-                info.created_at,
-            )
+    async def _read(self, what: str, work: Work[T]) -> T:
+        """Outside a transaction: each statement is atomic on its own."""
+        return await self._call(what, lambda conn: work(_PostgresConnection(conn)))
 
-        await self._call("save_group", work)
+    # One statement needs no transaction of its own (no BEGIN and COMMIT round trips).
+    _write = _read
+
+    async def _transaction(self, what: str, work: Work[T]) -> T:
+        async def run(conn: asyncpg.Connection) -> T:
+            async with conn.transaction():
+                return await work(_PostgresConnection(conn))
+
+        return await self._call(what, run)
+
+    async def _snapshot(self, what: str, work: Work[T]) -> T:
+        async def run(conn: asyncpg.Connection) -> T:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                return await work(_PostgresConnection(conn))
+
+        return await self._call(what, run)
+
+    async def _lock_drill_students(self, db: Connection, drill_id: DrillId) -> None:
+        """Serialise joins and nickname choices of one drill across processes, until the transaction ends."""
+        await db.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _DRILL_STUDENTS_LOCK, drill_id)
+
+    async def schema_version(self) -> int:
+        return int(await self._fetchval("schema_version", "SELECT coalesce(max(version), 0) FROM schema_version"))
+
+    # ---------------------------------------------------------------- what PostgreSQL says its own way
 
     async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None:
         """A group became a supergroup: its settings and sessions follow it to the new chat id."""
@@ -576,7 +419,8 @@ class PostgresStorage:
         async def work(conn: asyncpg.Connection) -> None:
             async with conn.transaction():
                 try:
-                    # A savepoint: when the new chat already has settings they stay (SQLite's UPDATE OR IGNORE).
+                    # A savepoint: when the new chat already has settings they stay (SQLite's UPDATE OR IGNORE),
+                    # also when another worker saves them at this moment.
                     async with conn.transaction():
                         await conn.execute(
                             "UPDATE groups SET chat_id = $1 WHERE chat_id = $2", new_chat_id, old_chat_id
@@ -586,215 +430,31 @@ class PostgresStorage:
                 rows = await conn.fetch(
                     "SELECT id, state FROM group_sessions WHERE chat_id = $1 ORDER BY id FOR UPDATE", old_chat_id
                 )
-                for session_id, state in rows:
-                    data = json.loads(state)
-                    # A new version, so a writer holding the session from before the move loses its commit.
-                    data["chat_id"], data["version"] = new_chat_id, data["version"] + 1
-                    await conn.execute(
-                        "UPDATE group_sessions SET chat_id = $1, version = $2, state = $3 WHERE id = $4",
-                        new_chat_id,
-                        data["version"],
-                        _dumps(data),
-                        session_id,
-                    )
+                await self._move_sessions(_PostgresConnection(conn), rows, new_chat_id)
 
         await self._call("move_group", work)
-
-    async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool:
-        """Insert (expected_version None) or update a group session if its stored version still matches."""
-        state = _dumps(group_to_dict(session))
-
-        async def work(conn: asyncpg.Connection) -> bool:
-            if expected_version is None:
-                status = await conn.execute(
-                    "INSERT INTO group_sessions (id, chat_id, phase, version, deadline, state, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-                    session.id,
-                    session.chat_id,
-                    session.phase.value,
-                    session.version,
-                    session.deadline,
-                    state,
-                    session.created_at,
-                )
-            else:
-                status = await conn.execute(
-                    "UPDATE group_sessions SET chat_id = $1, phase = $2, version = $3, deadline = $4, state = $5, "
-                    "updated_at = $6 WHERE id = $7 AND version = $8",
-                    session.chat_id,
-                    session.phase.value,
-                    session.version,
-                    session.deadline,
-                    state,
-                    session.finished_at or session.asked_at or session.created_at,
-                    session.id,
-                    expected_version,
-                )
-            return _rowcount(status) == 1
-
-        return await self._call("commit_group", work)
-
-    async def get_group_session(self, session_id: GroupSessionId) -> GroupSession | None:
-        async def work(conn: asyncpg.Connection) -> str | None:
-            return await conn.fetchval("SELECT state FROM group_sessions WHERE id = $1", session_id)
-
-        state = await self._call("get_group_session", work)
-        return group_from_dict(json.loads(state)) if state is not None else None
-
-    async def active_group_session(self, chat_id: ChatId) -> GroupSession | None:
-        async def work(conn: asyncpg.Connection) -> str | None:
-            return await conn.fetchval(
-                "SELECT state FROM group_sessions WHERE chat_id = $1 AND phase = ANY($2::text[]) "
-                "ORDER BY updated_at DESC LIMIT 1",
-                chat_id,
-                _GROUP_ACTIVE,
-            )
-
-        state = await self._call("active_group_session", work)
-        return group_from_dict(json.loads(state)) if state is not None else None
-
-    async def active_group_sessions(self) -> list[GroupSession]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            # NULLS FIRST: SQLite sorts a missing deadline (a paused quiz) before any other.
-            return await conn.fetch(
-                "SELECT state FROM group_sessions WHERE phase = ANY($1::text[]) ORDER BY deadline NULLS FIRST, id",
-                _GROUP_ACTIVE,
-            )
-
-        return [group_from_dict(json.loads(row[0])) for row in await self._call("active_group_sessions", work)]
-
-    async def due_group_sessions(self, now: float) -> list[GroupSessionId]:
-        """Open sessions whose deadline has passed: what a sweep must move on (any worker may)."""
-
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT id FROM group_sessions WHERE deadline <= $1 AND phase = ANY($2::text[]) "
-                "AND (showing_until IS NULL OR showing_until <= $1) ORDER BY deadline, id",
-                now,
-                _GROUP_ACTIVE,
-            )
-
-        return [GroupSessionId(row[0]) for row in await self._call("due_group_sessions", work)]
-
-    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None:
-        """A worker is showing the session's last move until `until` (None: done); sweeps leave it alone till then."""
-
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute("UPDATE group_sessions SET showing_until = $1 WHERE id = $2", until, session_id)
-
-        await self._call("hold_group_session", work)
-
-    async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
-        """Join a session; False when already in (a member who left and comes back is in again)."""
-
-        async def work(conn: asyncpg.Connection) -> bool:
-            status = await conn.execute(
-                "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (session_id, user_id) DO UPDATE SET left_at = NULL "
-                "WHERE group_members.left_at IS NOT NULL",
-                session_id,
-                user_id,
-                name[:64],
-                now,
-            )
-            return _rowcount(status) == 1
-
-        return await self._call("add_member", work)
-
-    async def members(self, session_id: GroupSessionId) -> list[GroupMember]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT user_id, name, joined_at, left_at FROM group_members WHERE session_id = $1 "
-                "ORDER BY joined_at, user_id",
-                session_id,
-            )
-
-        rows = await self._call("members", work)
-        return [GroupMember(user_id=r[0], name=r[1], joined_at=r[2], left=r[3] is not None) for r in rows]
-
-    async def count_members(self, session_id: GroupSessionId) -> int:
-        async def work(conn: asyncpg.Connection) -> int:
-            return await conn.fetchval(
-                "SELECT coalesce((SELECT present FROM member_counts WHERE session_id = $1), 0)", session_id
-            )
-
-        return int(await self._call("count_members", work))
-
-    async def member_left(self, session_id: GroupSessionId, user_id: int, now: float) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "UPDATE group_members SET left_at = $1 WHERE session_id = $2 AND user_id = $3", now, session_id, user_id
-            )
-
-        await self._call("member_left", work)
-
-    async def map_poll(self, poll_id: str, session_id: GroupSessionId, position: int) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO group_polls (poll_id, session_id, position) VALUES ($1, $2, $3) "
-                "ON CONFLICT (poll_id) DO UPDATE SET session_id = excluded.session_id, position = excluded.position",
-                poll_id,
-                session_id,
-                position,
-            )
-
-        await self._call("map_poll", work)
-
-    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None:
-        async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow("SELECT session_id, position FROM group_polls WHERE poll_id = $1", poll_id)
-
-        row = await self._call("poll_target", work)
-        return (GroupSessionId(row[0]), int(row[1])) if row else None
-
-    async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool:
-        """Insert one answer (a member's first answer to a question counts; later ones are refused: False)."""
-
-        async def work(conn: asyncpg.Connection) -> bool:
-            try:
-                async with conn.transaction():
-                    if not await _insert_answer(conn, record):
-                        raise _LostRace
-                    if review is not None:
-                        await _apply_review(conn, review)
-            except _LostRace:
-                return False
-            return True
-
-        return await self._call("record_answer", work)
 
     async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
         """Many group answers in one transaction (group commit): new members join, each member's first answer to a
         question counts (also within the batch), and only answers that count move the review queue."""
         if not answers:
             return []
-        keys = [(a.record.session_id, a.record.position, a.record.user_id) for a in answers]
+        keys = [answer_key(a.record) for a in answers]
         candidates = [a for a, is_first in zip(answers, _firsts(keys), strict=True) if is_first]
+        columns = [list(column) for column in zip(*(answer_values(a.record) for a in candidates), strict=True)]
 
-        async def work(conn: asyncpg.Connection) -> set[tuple[str, int, int]]:
-            async with conn.transaction():
-                # One statement for all: RETURNING names exactly the rows this transaction inserted, even with
-                # another worker inserting the same keys at the same moment.
-                rows = await conn.fetch(
-                    "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, "
-                    "confidence, elapsed_ms, answered_at, context, points) "
-                    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], "
-                    "$7::bool[], $8::text[], $9::bigint[], $10::float8[], $11::text[], $12::int[]) "
-                    "ON CONFLICT (session_id, position, user_id) DO NOTHING RETURNING session_id, position, user_id",
-                    *(list(column) for column in zip(*(_answer_row(a.record) for a in candidates), strict=True)),
-                )
-                inserted = {(r[0], r[1], r[2]) for r in rows}
-                kept = [a for a in candidates if (a.record.session_id, a.record.position, a.record.user_id) in inserted]
-                if kept:  # an answer that counts makes its member join (when not in yet), as of the answer
-                    await conn.executemany(
-                        "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES ($1, $2, $3, $4) "
-                        "ON CONFLICT (session_id, user_id) DO NOTHING",
-                        [(a.record.session_id, a.record.user_id, a.name[:64], a.record.answered_at) for a in kept],
-                    )
-                await _apply_reviews(conn, [a.review for a in kept if a.review is not None])
-                return inserted
+        async def work(db: Connection) -> set[tuple[str, int, int]]:
+            # One statement for all: RETURNING names exactly the rows this transaction inserted, even with
+            # another worker inserting the same keys at the same moment.
+            rows = await db.fetch(_INSERT_ANSWERS, *columns)
+            inserted = {(r[0], r[1], r[2]) for r in rows}
+            kept = [a for a in candidates if answer_key(a.record) in inserted]
+            if kept:
+                await db.executemany(self._sql.join_member, [member_values(a) for a in kept])
+                await self._apply_reviews(db, [a.review for a in kept if a.review is not None])
+            return inserted
 
-        inserted = await self._call("record_group_answers", work)
+        inserted = await self._transaction("record_group_answers", work)
         counted: list[bool] = []
         for key in keys:
             counted.append(key in inserted)
@@ -804,310 +464,25 @@ class PostgresStorage:
     async def review_items_for(
         self, keys: Sequence[tuple[UserId, QuestionId]]
     ) -> dict[tuple[UserId, QuestionId], ReviewItem]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT r.user_id, r.question_id, r.box, r.due_at FROM review_items r "
-                "JOIN unnest($1::bigint[], $2::text[]) AS k (user_id, question_id) "
-                "ON r.user_id = k.user_id AND r.question_id = k.question_id",
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-            )
-
-        items = [_review(row) for row in await self._call("review_items_for", work)]
+        rows = await self._fetch(
+            "review_items_for",
+            "SELECT r.user_id, r.question_id, r.box, r.due_at FROM review_items r "
+            "JOIN unnest($1::bigint[], $2::text[]) AS k (user_id, question_id) "
+            "ON r.user_id = k.user_id AND r.question_id = k.question_id",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        items = [review_from_row(row) for row in rows]
         return {(item.user_id, item.question_id): item for item in items}
 
-    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
-        async def work(conn: asyncpg.Connection) -> asyncpg.Record | None:
-            return await conn.fetchrow(
-                "SELECT coalesce((SELECT answered FROM answer_counts WHERE session_id = $1 AND position = $2), 0), "
-                "coalesce((SELECT present FROM member_counts WHERE session_id = $1), 0)",
-                session_id,
-                position,
-            )
 
-        row = await self._call("answer_tally", work)
-        return (int(row[0]), int(row[1])) if row else (0, 0)
-
-    async def count_answers(self, session_id: str, position: int) -> int:
-        async def work(conn: asyncpg.Connection) -> int:
-            return await conn.fetchval(
-                "SELECT coalesce((SELECT answered FROM answer_counts WHERE session_id = $1 AND position = $2), 0)",
-                session_id,
-                position,
-            )
-
-        return int(await self._call("count_answers", work))
-
-    async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]:
-        """Members by points, then right answers, then who joined first; members with no answer count too."""
-
-        async def work(conn: asyncpg.Connection) -> list[Standing]:
-            return await _leaderboard(conn, session_id, limit)
-
-        return await self._call("leaderboard", work)
-
-    async def question_tallies(self, session_id: str) -> list[QuestionTally]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                "SELECT position, question_id, count(*), count(*) FILTER (WHERE correct) FROM answers "
-                "WHERE session_id = $1 GROUP BY position, question_id ORDER BY position, question_id",
-                session_id,
-            )
-
-        rows = await self._call("question_tallies", work)
-        return [QuestionTally(position=r[0], question_id=r[1], answered=r[2], correct=r[3]) for r in rows]
-
-    async def group_history(self, chat_id: ChatId, *, limit: int = 5) -> tuple[int, list[GroupRecord]]:
-        """How many sessions a group finished, and the latest `limit` of them."""
-
-        async def work(conn: asyncpg.Connection) -> tuple[int, list[GroupRecord]]:
-            # One snapshot for the count, the sessions and their winners.
-            async with conn.transaction(isolation="repeatable_read", readonly=True):
-                total = await conn.fetchval(
-                    "SELECT count(*) FROM group_sessions WHERE chat_id = $1 AND phase = ANY($2::text[])",
-                    chat_id,
-                    _GROUP_DONE,
-                )
-                rows = await conn.fetch(
-                    "SELECT s.id, s.updated_at, "
-                    "(SELECT count(*) FROM group_members m WHERE m.session_id = s.id), "
-                    "(SELECT count(*) FROM answers a WHERE a.session_id = s.id), "
-                    "(SELECT count(*) FROM answers a WHERE a.session_id = s.id AND a.correct) "
-                    "FROM group_sessions s WHERE s.chat_id = $1 AND s.phase = ANY($2::text[]) "
-                    "ORDER BY s.updated_at DESC, s.id LIMIT $3",
-                    chat_id,
-                    _GROUP_DONE,
-                    limit,
-                )
-                records = []
-                for session_id, finished_at, players, answered, correct in rows:
-                    top = await _leaderboard(conn, GroupSessionId(session_id), 1)
-                    records.append(
-                        GroupRecord(
-                            session_id=GroupSessionId(session_id),
-                            finished_at=finished_at,
-                            players=players,
-                            answered=answered,
-                            correct=correct,
-                            winner=top[0].name if top and top[0].points > 0 else None,
-                        )
-                    )
-            return int(total), records
-
-        return await self._call("group_history", work)
-
-    # ---------------------------------------------------------------- drills
-
-    async def create_drill(self, drill: Drill) -> bool:
-        """Store a new drill; False when its id or code is taken (draw another)."""
-
-        async def work(conn: asyncpg.Connection) -> bool:
-            status = await conn.execute(
-                "INSERT INTO drills (id, code, teacher_id, phase, version, deadline, retest_at, state, created_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-                drill.id,
-                drill.code,
-                drill.teacher_id,
-                drill.phase.value,
-                drill.version,
-                drill.deadline,
-                drill.retest_at,
-                _dumps(drill_to_dict(drill)),
-                drill.created_at,
-            )
-            return _rowcount(status) == 1
-
-        return await self._call("create_drill", work)
-
-    async def commit_drill(self, drill: Drill, *, expected_version: int) -> bool:
-        async def work(conn: asyncpg.Connection) -> bool:
-            status = await conn.execute(
-                "UPDATE drills SET phase = $1, version = $2, deadline = $3, retest_at = $4, state = $5 "
-                "WHERE id = $6 AND version = $7",
-                drill.phase.value,
-                drill.version,
-                drill.deadline,
-                drill.retest_at,
-                _dumps(drill_to_dict(drill)),
-                drill.id,
-                expected_version,
-            )
-            return _rowcount(status) == 1
-
-        return await self._call("commit_drill", work)
-
-    async def _drills(self, what: str, where: str, *params: Any) -> list[Drill]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(f"SELECT state FROM drills WHERE {where}", *params)
-
-        return [drill_from_dict(json.loads(row[0])) for row in await self._call(what, work)]
-
-    async def get_drill(self, drill_id: DrillId) -> Drill | None:
-        found = await self._drills("get_drill", "id = $1", drill_id)
-        return found[0] if found else None
-
-    async def drill_by_code(self, code: str) -> Drill | None:
-        found = await self._drills("drill_by_code", "code = $1", code)
-        return found[0] if found else None
-
-    async def teacher_drills(self, teacher_id: int) -> list[Drill]:
-        return await self._drills("teacher_drills", "teacher_id = $1 ORDER BY created_at DESC, id", teacher_id)
-
-    async def timed_drills(self) -> list[Drill]:
-        """Drills with something due later: an open deadline or a re-test not yet sent."""
-        return await self._drills(
-            "timed_drills",
-            "(deadline IS NOT NULL AND phase <> $1) OR (retest_at IS NOT NULL) ORDER BY created_at, id",
-            DrillPhase.CLOSED.value,
-        )
-
-    async def add_student(self, drill_id: DrillId, user_id: int, now: float, *, limit: int) -> str:
-        """'joined', 'already' or 'full': the count and the insert happen under the drill's lock."""
-
-        async def work(conn: asyncpg.Connection) -> str:
-            async with conn.transaction():
-                await _lock_drill_students(conn, drill_id)
-                row = await conn.fetchrow(
-                    "SELECT count(*), count(*) FILTER (WHERE user_id = $1) FROM drill_students WHERE drill_id = $2",
-                    user_id,
-                    drill_id,
-                )
-                if row[1]:
-                    return "already"
-                if row[0] >= limit:
-                    return "full"
-                await conn.execute(
-                    "INSERT INTO drill_students (drill_id, user_id, joined_at) VALUES ($1, $2, $3)",
-                    drill_id,
-                    user_id,
-                    now,
-                )
-            return "joined"
-
-        return await self._call("add_student", work)
-
-    async def set_nickname(self, drill_id: DrillId, user_id: int, nickname: str) -> str:
-        """Give the student a nickname unique in the drill (a number is added to a taken one); returns it."""
-
-        async def work(conn: asyncpg.Connection) -> str:
-            async with conn.transaction():
-                await _lock_drill_students(conn, drill_id)
-                rows = await conn.fetch(
-                    "SELECT nickname FROM drill_students "
-                    "WHERE drill_id = $1 AND user_id <> $2 AND nickname IS NOT NULL",
-                    drill_id,
-                    user_id,
-                )
-                taken = {row[0].casefold() for row in rows}
-                chosen, number = nickname, 2
-                while chosen.casefold() in taken:
-                    chosen, number = f"{nickname} {number}", number + 1
-                await conn.execute(
-                    "UPDATE drill_students SET nickname = $1 WHERE drill_id = $2 AND user_id = $3",
-                    chosen,
-                    drill_id,
-                    user_id,
-                )
-            return chosen
-
-        return await self._call("set_nickname", work)
-
-    async def set_student_message(self, drill_id: DrillId, user_id: int, message_id: int | None) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "UPDATE drill_students SET message_id = $1 WHERE drill_id = $2 AND user_id = $3",
-                message_id,
-                drill_id,
-                user_id,
-            )
-
-        await self._call("set_student_message", work)
-
-    async def _students(self, what: str, where: str, *params: Any) -> list[DrillStudent]:
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            return await conn.fetch(
-                f"SELECT drill_id, user_id, nickname, joined_at, message_id FROM drill_students WHERE {where}", *params
-            )
-
-        return [
-            DrillStudent(drill_id=DrillId(r[0]), user_id=r[1], nickname=r[2], joined_at=r[3], message_id=r[4])
-            for r in await self._call(what, work)
-        ]
-
-    async def student(self, drill_id: DrillId, user_id: int) -> DrillStudent | None:
-        found = await self._students("student", "drill_id = $1 AND user_id = $2", drill_id, user_id)
-        return found[0] if found else None
-
-    async def students(self, drill_id: DrillId) -> list[DrillStudent]:
-        return await self._students("students", "drill_id = $1 ORDER BY joined_at, user_id", drill_id)
-
-    async def awaiting_nickname(self, user_id: int) -> DrillStudent | None:
-        found = await self._students(
-            "awaiting_nickname",
-            "user_id = $1 AND nickname IS NULL ORDER BY joined_at DESC, drill_id LIMIT 1",
-            user_id,
-        )
-        return found[0] if found else None
-
-    async def link_session(self, drill_id: DrillId, round_: DrillRound, user_id: int, session_id: str) -> None:
-        async def work(conn: asyncpg.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO drill_sessions (drill_id, round, user_id, session_id) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (drill_id, round, user_id) DO UPDATE SET session_id = excluded.session_id",
-                drill_id,
-                round_.value,
-                user_id,
-                session_id,
-            )
-
-        await self._call("link_session", work)
-
-    async def drill_session(self, drill_id: DrillId, round_: DrillRound, user_id: int) -> str | None:
-        async def work(conn: asyncpg.Connection) -> str | None:
-            return await conn.fetchval(
-                "SELECT session_id FROM drill_sessions WHERE drill_id = $1 AND round = $2 AND user_id = $3",
-                drill_id,
-                round_.value,
-                user_id,
-            )
-
-        return await self._call("drill_session", work)
-
-    async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]:
-        """Every answer of the drill's students, in every round, with their nicknames."""
-
-        async def work(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-            # COLLATE "C" and NULLS FIRST: the order SQLite gives (code points; a missing nickname first).
-            return await conn.fetch(
-                "SELECT ds.round, coalesce(st.nickname, ''), a.user_id, a.position, a.question_id, a.chosen, "
-                "a.correct, a.confidence, a.elapsed_ms, a.answered_at FROM drill_sessions ds "
-                "JOIN answers a ON a.session_id = ds.session_id AND a.user_id = ds.user_id "
-                "JOIN drill_students st ON st.drill_id = ds.drill_id AND st.user_id = ds.user_id "
-                'WHERE ds.drill_id = $1 ORDER BY ds.round COLLATE "C", st.nickname COLLATE "C" NULLS FIRST, '
-                "a.position, a.user_id",
-                drill_id,
-            )
-
-        return [
-            DrillAnswer(
-                round=DrillRound(r[0]),
-                nickname=r[1],
-                user_id=r[2],
-                position=r[3],
-                question_id=r[4],
-                chosen=r[5],
-                correct=bool(r[6]),
-                confidence=Confidence(r[7]) if r[7] else None,
-                elapsed_ms=r[8],
-                answered_at=r[9],
-            )
-            for r in await self._call("drill_answers", work)
-        ]
-
-
-async def _lock_drill_students(conn: asyncpg.Connection, drill_id: str) -> None:
-    """Serialise joins and nickname choices of one drill across processes, until the transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _DRILL_STUDENTS_LOCK, drill_id)
+# Every answer of a batch in one statement; the arrays are the columns of ANSWER_COLUMNS, in its order.
+_INSERT_ANSWERS = (
+    f"INSERT INTO answers ({ANSWER_COLUMNS}) "
+    "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bool[], "
+    "$8::text[], $9::bigint[], $10::float8[], $11::text[], $12::int[]) "
+    "ON CONFLICT (session_id, position, user_id) DO NOTHING RETURNING session_id, position, user_id"
+)
 
 
 async def _retrying(
@@ -1124,7 +499,7 @@ async def _retrying(
             return await attempt()
         except StorageError:
             raise
-        except (*_TRANSIENT, *_DRIVER_ERRORS) as error:
+        except _CAUGHT as error:
             if not _is_transient(error):
                 raise StorageError(f"PostgreSQL at {where}: {what} failed: {_describe(error, secrets)}") from error
             elapsed = loop.time() - started
@@ -1151,37 +526,6 @@ def _rowcount(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
-async def _insert_answer(conn: asyncpg.Connection, record: AnswerRecord) -> bool:
-    status = await conn.execute(
-        "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
-        "elapsed_ms, answered_at, context, points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-        "ON CONFLICT (session_id, position, user_id) DO NOTHING",
-        *_answer_row(record),
-    )
-    return _rowcount(status) == 1
-
-
-def _answer_row(record: AnswerRecord) -> tuple[Any, ...]:
-    return (
-        record.session_id,
-        record.user_id,
-        record.question_id,
-        record.topic,
-        record.position,
-        record.chosen,
-        record.correct,
-        record.confidence.value if record.confidence else None,
-        record.elapsed_ms,
-        record.answered_at,
-        record.context,
-        record.points,
-    )
-
-
 def _firsts(keys: list[tuple[str, int, int]]) -> list[bool]:
     """For each key, whether it is the first of its kind in the list."""
     seen: set[tuple[str, int, int]] = set()
@@ -1190,53 +534,3 @@ def _firsts(keys: list[tuple[str, int, int]]) -> list[bool]:
         result.append(key not in seen)
         seen.add(key)
     return result
-
-
-async def _apply_review(conn: asyncpg.Connection, review: ReviewUpdate) -> None:
-    await _apply_reviews(conn, [review])
-
-
-async def _apply_reviews(conn: asyncpg.Connection, reviews: list[ReviewUpdate]) -> None:
-    gone = [(r.user_id, r.question_id) for r in reviews if r.item is None]
-    if gone:
-        await conn.executemany("DELETE FROM review_items WHERE user_id = $1 AND question_id = $2", gone)
-    items = [(r.item.user_id, r.item.question_id, r.item.box, r.item.due_at) for r in reviews if r.item is not None]
-    if items:
-        await conn.executemany(
-            "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at",
-            items,
-        )
-
-
-async def _leaderboard(conn: asyncpg.Connection, session_id: GroupSessionId, limit: int | None) -> list[Standing]:
-    rows = await conn.fetch(
-        "SELECT m.user_id, m.name, coalesce(sum(a.points), 0), count(a.id) FILTER (WHERE a.correct), count(a.id) "
-        "FROM group_members m LEFT JOIN answers a ON a.session_id = m.session_id AND a.user_id = m.user_id "
-        "WHERE m.session_id = $1 GROUP BY m.user_id, m.name, m.joined_at "
-        "ORDER BY 3 DESC, 4 DESC, m.joined_at, m.user_id LIMIT $2",
-        session_id,
-        limit,
-    )
-    return [Standing(user_id=r[0], name=r[1], points=int(r[2]), correct=r[3], answered=r[4]) for r in rows]
-
-
-def _answer(row: Any) -> AnswerRecord:
-    return AnswerRecord(
-        session_id=SessionId(row[0]),
-        user_id=UserId(row[1]),
-        question_id=QuestionId(row[2]),
-        topic=row[3],
-        position=row[4],
-        chosen=row[5],
-        correct=bool(row[6]),
-        confidence=Confidence(row[7]) if row[7] else None,
-        elapsed_ms=row[8],
-        answered_at=row[9],
-        context=row[10],
-        points=row[11],
-    )
-
-
-def _review(row: Any) -> ReviewItem:
-    return ReviewItem(user_id=UserId(row[0]), question_id=QuestionId(row[1]), box=row[2], due_at=row[3])

@@ -1,55 +1,31 @@
-"""SQLite storage via aiosqlite: one file, WAL journal, schema versioned with `PRAGMA user_version`."""
+"""SQLite storage via aiosqlite: one file, WAL journal, schema versioned with `PRAGMA user_version`.
+
+The methods are written once in `sql.SQLStorage`; this module runs them on one connection. Writes are serialised
+by a lock in this process (a transaction spans awaits on the shared connection) and by SQLite's write lock across
+processes, asked for again while another process holds it. Every sqlite3 error after open becomes a StorageError
+carrying SQLite's own message.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from ..core.drill import (
-    Drill,
-    DrillAnswer,
-    DrillId,
-    DrillPhase,
-    DrillRound,
-    DrillStudent,
-    drill_from_dict,
-    drill_to_dict,
-)
-from ..core.engine import (
-    ACTIVE_PHASES,
-    AnswerRecord,
-    Confidence,
-    QuizSession,
-    SessionId,
-    UserId,
-    session_from_dict,
-    session_to_dict,
-)
-from ..core.group import (
-    ACTIVE_GROUP_PHASES,
-    ChatId,
-    GroupInfo,
-    GroupMember,
-    GroupRecord,
-    GroupSession,
-    GroupSessionId,
-    QuestionTally,
-    Standing,
-    group_from_dict,
-    group_to_dict,
-)
-from ..core.lang import Lang
+from ..core.drill import DrillId
+from ..core.engine import UserId
+from ..core.group import ChatId
 from ..core.model import QuestionId
 from ..core.review import ReviewItem
-from ..core.users import UserProfile
-from .base import GroupAnswerEntry, ReviewUpdate, StorageError
+from .base import GroupAnswerEntry, StorageError
+from .rows import Row, answer_key, answer_values, member_values, review_from_row
+from .sql import Connection, SQLStorage, Work
+from .statements import Dialect, for_dialect
 
 T = TypeVar("T")
 
@@ -215,31 +191,59 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-_ACTIVE = tuple(p.value for p in ACTIVE_PHASES)
-_GROUP_ACTIVE = tuple(p.value for p in ACTIVE_GROUP_PHASES)
-# Every table with rows about a person, and the column that names them: /forget empties them all.
-FORGET_USER_ROWS = (
-    ("answers", "user_id"),
-    ("review_items", "user_id"),
-    ("quiz_sessions", "user_id"),
-    ("group_members", "user_id"),
-    ("drill_students", "user_id"),
-    ("drill_sessions", "user_id"),
-    ("drills", "teacher_id"),
-    ("users", "id"),
-)
+# What the driver raises; each becomes a StorageError. OverflowError: a Python int too large for an SQLite INTEGER.
+_DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OverflowError)
+BEGIN_PATIENCE = 5.0  # seconds to keep asking for the write lock, on top of SQLite's own busy timeout
+MIN_SQLITE_VERSION = (3, 30, 0)  # the shared statements use aggregate FILTER and NULLS FIRST (SQLite 3.30, 2019)
 
 
-class SQLiteStorage:
-    """The default storage. One connection; writes are serialised by a lock because a transaction spans awaits."""
+class _SQLiteConnection:
+    """The shared `Connection` calls on an aiosqlite connection. A read is one trip to the connection's thread."""
+
+    __slots__ = ("_db",)
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        self._write = asyncio.Lock()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return cast(list[Row], await self._db.execute_fetchall(sql, args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0][0] if rows else None
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        cursor = await self._db.execute(sql, args)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._db.executemany(sql, rows)
+
+
+class SQLiteStorage(SQLStorage):
+    """The default storage: one connection to one file."""
+
+    _sql = for_dialect(Dialect.SQLITE)
+
+    def __init__(self, db: aiosqlite.Connection, *, path: str) -> None:
+        self._db = db
+        self._connection = _SQLiteConnection(db)
+        self._path = path
+        self._write_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str) -> SQLiteStorage:
         """Open or create the database file and bring its schema up to date."""
+        if sqlite3.sqlite_version_info < MIN_SQLITE_VERSION:
+            raise StorageError(
+                f"SQLite {sqlite3.sqlite_version} is too old: the bot needs {'.'.join(map(str, MIN_SQLITE_VERSION))} "
+                "or newer (Python's sqlite3 module is built against it)"
+            )
         if path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -255,663 +259,160 @@ class SQLiteStorage:
             # NORMAL in WAL mode survives a killed process (only a power cut can lose the last commits).
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute("PRAGMA foreign_keys=ON")
-            storage = cls(db)
+            storage = cls(db, path=path)
             await storage._migrate()
         except BaseException as error:
             await db.close()  # whatever failed, the connection's (non-daemon) thread must not keep the process alive
-            if isinstance(error, sqlite3.Error):
+            if isinstance(error, _DRIVER_ERRORS):
                 raise StorageError(f"cannot open SQLite database {path}: {error}") from error
             raise
         return storage
 
     async def _migrate(self) -> None:
-        version = await self.schema_version()
+        version = await self._connection.fetchval("PRAGMA user_version")
         if version > SCHEMA_VERSION:
             raise StorageError(
                 f"the database schema is version {version}, newer than this program's {SCHEMA_VERSION}: upgrade the bot"
             )
         for number in range(version, SCHEMA_VERSION):
-            async with self._transaction():
+
+            async def step(db: Connection, number: int = number) -> None:
                 # Another process (a second worker starting at the same time) may have applied this step while we
                 # waited for the write lock: look again inside the transaction.
-                if await self.schema_version() > number:
-                    continue
+                if await db.fetchval("PRAGMA user_version") > number:
+                    return
                 for statement in _statements(MIGRATIONS[number]):
-                    await self._db.execute(statement)
-                await self._db.execute(f"PRAGMA user_version = {number + 1}")
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number + 1}")
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db, self._write)
+            await self._in_transaction(step)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await self._db.close()
 
+    # ---------------------------------------------------------------- how work runs
+
+    def _check_open(self, what: str) -> None:
+        if self._closed:
+            raise StorageError(f"SQLite storage {self._path} is closed ({what})")
+
+    async def _read(self, what: str, work: Work[T]) -> T:
+        """Reads run outside the write lock, as SQLite's WAL lets them; each statement sees the latest commit."""
+        self._check_open(what)
+        try:
+            return await work(self._connection)
+        except _DRIVER_ERRORS as error:
+            raise _storage_error(error) from error
+
+    async def _transaction(self, what: str, work: Work[T]) -> T:
+        self._check_open(what)
+        try:
+            return await self._in_transaction(work)
+        except _DRIVER_ERRORS as error:
+            raise _storage_error(error) from error
+
+    # One write statement is a transaction like any other here: it must not join another coroutine's open one.
+    _write = _transaction
+    # One connection serves every coroutine, so a read transaction would clash with their writes: reads as usual.
+    _snapshot = _read
+
+    async def _in_transaction(self, work: Work[T]) -> T:
+        """`BEGIN IMMEDIATE` ... `COMMIT` under the write lock; rolled back if anything raises."""
+        async with self._write_lock:
+            # Why not only SQLite's busy timeout: while a read of this connection is still open (another coroutine's
+            # cursor), SQLite refuses the write lock at once, without waiting, if another process has written since
+            # that read began. The read ends within milliseconds, so trying again soon succeeds.
+            await _execute_patiently(self._db, "BEGIN IMMEDIATE", ("locked", "busy"))
+            try:
+                result = await work(self._connection)
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed statement or COMMIT may have ended the transaction already
+                    await self._db.execute("ROLLBACK")
+                raise
+            return result
+
+    async def _lock_drill_students(self, db: Connection, drill_id: DrillId) -> None:
+        """Nothing to add: a transaction here holds the database's write lock, which serialises every roster."""
+
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._fetchval("schema_version", "PRAGMA user_version"))
 
-    async def get_user(self, user_id: UserId) -> UserProfile | None:
-        async with self._db.execute(
-            "SELECT id, lang, ask_confidence, active, created_at FROM users WHERE id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        return UserProfile(
-            id=UserId(row[0]), lang=Lang(row[1]), ask_confidence=bool(row[2]), active=bool(row[3]), created_at=row[4]
-        )
-
-    async def save_user(self, profile: UserProfile) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT INTO users (id, lang, ask_confidence, active, created_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, ask_confidence = excluded.ask_confidence, "
-                "active = excluded.active",
-                (profile.id, profile.lang.value, int(profile.ask_confidence), int(profile.active), profile.created_at),
-            )
-
-    async def get_session(self, session_id: SessionId) -> QuizSession | None:
-        async with self._db.execute("SELECT state FROM quiz_sessions WHERE id = ?", (session_id,)) as cursor:
-            row = await cursor.fetchone()
-        return session_from_dict(json.loads(row[0])) if row else None
-
-    async def active_session(self, user_id: UserId) -> QuizSession | None:
-        placeholders = ",".join("?" * len(_ACTIVE))
-        async with self._db.execute(
-            f"SELECT state FROM quiz_sessions WHERE user_id = ? AND phase IN ({placeholders}) "
-            "ORDER BY updated_at DESC LIMIT 1",
-            (user_id, *_ACTIVE),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return session_from_dict(json.loads(row[0])) if row else None
-
-    async def commit(
-        self,
-        session: QuizSession,
-        *,
-        expected_version: int | None,
-        answer: AnswerRecord | None = None,
-        review: ReviewUpdate | None = None,
-    ) -> bool:
-        state = json.dumps(session_to_dict(session), separators=(",", ":"))
-        updated = session.finished_at or session.asked_at
-        async with self._transaction() as tx:
-            if expected_version is None:
-                cursor = await self._db.execute(
-                    "INSERT INTO quiz_sessions (id, user_id, phase, version, state, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    (session.id, session.user_id, session.phase.value, session.version, state, updated),
-                )
-            else:
-                cursor = await self._db.execute(
-                    "UPDATE quiz_sessions SET phase = ?, version = ?, state = ?, updated_at = ? "
-                    "WHERE id = ? AND version = ?",
-                    (session.phase.value, session.version, state, updated, session.id, expected_version),
-                )
-            if cursor.rowcount != 1:
-                tx.rollback()
-                return False
-            if answer is not None and not await self._insert_answer(answer):
-                tx.rollback()
-                return False
-            if review is not None:
-                await self._apply_review(review)
-        return True
-
-    async def _insert_answer(self, record: AnswerRecord) -> bool:
-        cursor = await self._db.execute(ANSWER_INSERT, _answer_row(record))
-        return cursor.rowcount == 1
-
-    async def _apply_review(self, review: ReviewUpdate) -> None:
-        await self._apply_reviews([review])
-
-    async def answers(
-        self, *, user_id: UserId | None = None, session_id: SessionId | None = None
-    ) -> list[AnswerRecord]:
-        clauses, params = [], []
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            params.append(user_id)
-        if session_id is not None:
-            clauses.append("session_id = ?")
-            params.append(session_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        async with self._db.execute(
-            "SELECT session_id, user_id, question_id, topic, position, chosen, correct, confidence, elapsed_ms, "
-            f"answered_at, context, points FROM answers {where} ORDER BY answered_at, id",
-            params,
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [_answer(row) for row in rows]
-
-    async def review_item(self, user_id: UserId, question_id: QuestionId) -> ReviewItem | None:
-        async with self._db.execute(
-            "SELECT user_id, question_id, box, due_at FROM review_items WHERE user_id = ? AND question_id = ?",
-            (user_id, question_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _review(row) if row else None
-
-    async def review_items(self, user_id: UserId) -> list[ReviewItem]:
-        async with self._db.execute(
-            "SELECT user_id, question_id, box, due_at FROM review_items WHERE user_id = ? ORDER BY due_at",
-            (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [_review(row) for row in rows]
-
-    async def forget_user(self, user_id: UserId) -> None:
-        async with self._transaction():
-            for table, column in FORGET_USER_ROWS:
-                await self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
-
-    # ---------------------------------------------------------------- groups
-
-    async def get_group(self, chat_id: ChatId) -> GroupInfo | None:
-        async with self._db.execute(
-            "SELECT chat_id, lang, title, active, added_by, created_at FROM groups WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        return GroupInfo(
-            chat_id=ChatId(row[0]), lang=row[1], title=row[2], active=bool(row[3]), added_by=row[4], created_at=row[5]
-        )
-
-    async def save_group(self, info: GroupInfo) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT INTO groups (chat_id, lang, title, active, added_by, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang, title = excluded.title, "
-                "active = excluded.active",
-                (info.chat_id, info.lang, info.title, int(info.active), info.added_by, info.created_at),
-            )
+    # ---------------------------------------------------------------- what SQLite says its own way
 
     async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None:
         """A group became a supergroup: its settings and sessions follow it to the new chat id."""
-        async with self._transaction():
-            await self._db.execute(
-                "UPDATE OR IGNORE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
-            )
-            async with self._db.execute(
-                "SELECT id, state FROM group_sessions WHERE chat_id = ?", (old_chat_id,)
-            ) as cursor:
-                rows = await cursor.fetchall()
-            for session_id, state in rows:
-                data = json.loads(state)
-                # A new version, so a writer holding the session from before the move loses its commit and reloads.
-                data["chat_id"], data["version"] = new_chat_id, data["version"] + 1
-                await self._db.execute(
-                    "UPDATE group_sessions SET chat_id = ?, version = ?, state = ? WHERE id = ?",
-                    (new_chat_id, data["version"], json.dumps(data, separators=(",", ":")), session_id),
-                )
 
-    async def commit_group(self, session: GroupSession, *, expected_version: int | None) -> bool:
-        """Insert (expected_version None) or update a group session if its stored version still matches."""
-        state = json.dumps(group_to_dict(session), separators=(",", ":"))
-        async with self._transaction() as tx:
-            if expected_version is None:
-                cursor = await self._db.execute(
-                    "INSERT INTO group_sessions (id, chat_id, phase, version, deadline, state, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                    (
-                        session.id,
-                        session.chat_id,
-                        session.phase.value,
-                        session.version,
-                        session.deadline,
-                        state,
-                        session.created_at,
-                    ),
-                )
-            else:
-                cursor = await self._db.execute(
-                    "UPDATE group_sessions SET chat_id = ?, phase = ?, version = ?, deadline = ?, state = ?, "
-                    "updated_at = ? WHERE id = ? AND version = ?",
-                    (
-                        session.chat_id,
-                        session.phase.value,
-                        session.version,
-                        session.deadline,
-                        state,
-                        session.finished_at or session.asked_at or session.created_at,
-                        session.id,
-                        expected_version,
-                    ),
-                )
-            if cursor.rowcount != 1:
-                tx.rollback()
-                return False
-        return True
+        async def work(db: Connection) -> None:
+            # OR IGNORE: when the new chat already has settings, they stay.
+            await db.execute("UPDATE OR IGNORE groups SET chat_id = ?1 WHERE chat_id = ?2", new_chat_id, old_chat_id)
+            rows = await db.fetch("SELECT id, state FROM group_sessions WHERE chat_id = ?1", old_chat_id)
+            await self._move_sessions(db, rows, new_chat_id)
 
-    async def get_group_session(self, session_id: GroupSessionId) -> GroupSession | None:
-        async with self._db.execute("SELECT state FROM group_sessions WHERE id = ?", (session_id,)) as cursor:
-            row = await cursor.fetchone()
-        return group_from_dict(json.loads(row[0])) if row else None
-
-    async def active_group_session(self, chat_id: ChatId) -> GroupSession | None:
-        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
-        async with self._db.execute(
-            f"SELECT state FROM group_sessions WHERE chat_id = ? AND phase IN ({placeholders}) "
-            "ORDER BY updated_at DESC LIMIT 1",
-            (chat_id, *_GROUP_ACTIVE),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return group_from_dict(json.loads(row[0])) if row else None
-
-    async def active_group_sessions(self) -> list[GroupSession]:
-        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
-        async with self._db.execute(
-            f"SELECT state FROM group_sessions WHERE phase IN ({placeholders}) ORDER BY deadline", _GROUP_ACTIVE
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [group_from_dict(json.loads(row[0])) for row in rows]
-
-    async def due_group_sessions(self, now: float) -> list[GroupSessionId]:
-        """Open sessions whose deadline has passed: what a sweep must move on (any worker may)."""
-        placeholders = ",".join("?" * len(_GROUP_ACTIVE))
-        async with self._db.execute(
-            f"SELECT id FROM group_sessions WHERE deadline <= ? AND phase IN ({placeholders}) "
-            "AND (showing_until IS NULL OR showing_until <= ?) ORDER BY deadline",
-            (now, *_GROUP_ACTIVE, now),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [GroupSessionId(row[0]) for row in rows]
-
-    async def hold_group_session(self, session_id: GroupSessionId, until: float | None) -> None:
-        """A worker is showing the session's last move until `until` (None: done); sweeps leave it alone till then."""
-        async with self._transaction():
-            await self._db.execute("UPDATE group_sessions SET showing_until = ? WHERE id = ?", (until, session_id))
-
-    async def add_member(self, session_id: GroupSessionId, user_id: int, name: str, now: float) -> bool:
-        """Join a session; False when already in (a member who left and comes back is in again)."""
-        async with self._transaction():
-            cursor = await self._db.execute(
-                "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (session_id, user_id) DO UPDATE SET left_at = NULL WHERE left_at IS NOT NULL",
-                (session_id, user_id, name[:64], now),
-            )
-        return cursor.rowcount == 1
-
-    async def members(self, session_id: GroupSessionId) -> list[GroupMember]:
-        async with self._db.execute(
-            "SELECT user_id, name, joined_at, left_at FROM group_members WHERE session_id = ? ORDER BY joined_at",
-            (session_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [GroupMember(user_id=r[0], name=r[1], joined_at=r[2], left=r[3] is not None) for r in rows]
-
-    async def count_members(self, session_id: GroupSessionId) -> int:
-        async with self._db.execute("SELECT present FROM member_counts WHERE session_id = ?", (session_id,)) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def member_left(self, session_id: GroupSessionId, user_id: int, now: float) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "UPDATE group_members SET left_at = ? WHERE session_id = ? AND user_id = ?", (now, session_id, user_id)
-            )
-
-    async def map_poll(self, poll_id: str, session_id: GroupSessionId, position: int) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT OR REPLACE INTO group_polls (poll_id, session_id, position) VALUES (?, ?, ?)",
-                (poll_id, session_id, position),
-            )
-
-    async def poll_target(self, poll_id: str) -> tuple[GroupSessionId, int] | None:
-        async with self._db.execute(
-            "SELECT session_id, position FROM group_polls WHERE poll_id = ?", (poll_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return (GroupSessionId(row[0]), int(row[1])) if row else None
-
-    async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool:
-        """Insert one answer (a member's first answer to a question counts; later ones are refused: False)."""
-        async with self._transaction() as tx:
-            if not await self._insert_answer(record):
-                tx.rollback()
-                return False
-            if review is not None:
-                await self._apply_review(review)
-        return True
+        await self._transaction("move_group", work)
 
     async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
         """Many group answers in one transaction (group commit): new members join, each member's first answer to a
         question counts (also within the batch), and only answers that count move the review queue."""
         if not answers:
             return []
-        keys = [(a.record.session_id, a.record.position, a.record.user_id) for a in answers]
-        async with self._transaction():
+        keys = [answer_key(a.record) for a in answers]
+
+        async def work(db: Connection) -> list[bool]:
             # The write lock is held, so what is stored now is what the inserts below meet.
-            taken = await self._stored_answer_keys(sorted(set(keys)))
+            taken = await _stored_answer_keys(db, sorted(set(keys)))
             counts = []
             for key in keys:
                 counts.append(key not in taken)
                 taken.add(key)
             kept = [a for a, counted in zip(answers, counts, strict=True) if counted]
-            await self._db.executemany(ANSWER_INSERT, [_answer_row(a.record) for a in kept])
-            await self._db.executemany(MEMBER_JOIN, [_member_row(a) for a in kept])
-            await self._apply_reviews([a.review for a in kept if a.review is not None])
-        return counts
+            if kept:
+                await db.executemany(self._sql.insert_answer, [answer_values(a.record) for a in kept])
+                await db.executemany(self._sql.join_member, [member_values(a) for a in kept])
+                await self._apply_reviews(db, [a.review for a in kept if a.review is not None])
+            return counts
 
-    async def _stored_answer_keys(self, keys: list[tuple[str, int, int]]) -> set[tuple[str, int, int]]:
-        found: set[tuple[str, int, int]] = set()
-        for chunk in _chunks(keys, 300):  # 3 parameters a key, well inside SQLite's limit
-            values = ", ".join("(?, ?, ?)" for _ in chunk)
-            async with self._db.execute(
-                f"SELECT session_id, position, user_id FROM answers WHERE (session_id, position, user_id) IN "
-                f"(VALUES {values})",
-                [part for key in chunk for part in key],
-            ) as cursor:
-                found.update((r[0], r[1], r[2]) for r in await cursor.fetchall())
-        return found
-
-    async def _apply_reviews(self, reviews: list[ReviewUpdate]) -> None:
-        await self._db.executemany(
-            "DELETE FROM review_items WHERE user_id = ? AND question_id = ?",
-            [(r.user_id, r.question_id) for r in reviews if r.item is None],
-        )
-        await self._db.executemany(
-            REVIEW_UPSERT, [(r.item.user_id, r.item.question_id, r.item.box, r.item.due_at) for r in reviews if r.item]
-        )
+        return await self._transaction("record_group_answers", work)
 
     async def review_items_for(
         self, keys: Sequence[tuple[UserId, QuestionId]]
     ) -> dict[tuple[UserId, QuestionId], ReviewItem]:
-        found: dict[tuple[UserId, QuestionId], ReviewItem] = {}
-        for chunk in _chunks(sorted(set(keys)), 400):
-            values = ", ".join("(?, ?)" for _ in chunk)
-            async with self._db.execute(
-                f"SELECT user_id, question_id, box, due_at FROM review_items WHERE (user_id, question_id) IN "
-                f"(VALUES {values})",
-                [part for key in chunk for part in key],
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    item = _review(row)
-                    found[(item.user_id, item.question_id)] = item
-        return found
-
-    async def answer_tally(self, session_id: GroupSessionId, position: int) -> tuple[int, int]:
-        async with self._db.execute(
-            "SELECT coalesce((SELECT answered FROM answer_counts WHERE session_id = ? AND position = ?), 0), "
-            "coalesce((SELECT present FROM member_counts WHERE session_id = ?), 0)",
-            (session_id, position, session_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
-
-    async def count_answers(self, session_id: str, position: int) -> int:
-        async with self._db.execute(
-            "SELECT answered FROM answer_counts WHERE session_id = ? AND position = ?", (session_id, position)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def leaderboard(self, session_id: GroupSessionId, *, limit: int | None = None) -> list[Standing]:
-        """Members by points, then right answers, then who joined first; members with no answer count too."""
-        sql = (
-            "SELECT m.user_id, m.name, coalesce(sum(a.points), 0), coalesce(sum(a.correct), 0), count(a.id) "
-            "FROM group_members m LEFT JOIN answers a ON a.session_id = m.session_id AND a.user_id = m.user_id "
-            "WHERE m.session_id = ? GROUP BY m.user_id, m.name, m.joined_at "
-            "ORDER BY 3 DESC, 4 DESC, m.joined_at"
-        )
-        params: tuple[Any, ...] = (session_id,)
-        if limit is not None:
-            sql += " LIMIT ?"
-            params += (limit,)
-        async with self._db.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return [Standing(user_id=r[0], name=r[1], points=r[2], correct=r[3], answered=r[4]) for r in rows]
-
-    async def question_tallies(self, session_id: str) -> list[QuestionTally]:
-        async with self._db.execute(
-            "SELECT position, question_id, count(*), sum(correct) FROM answers WHERE session_id = ? "
-            "GROUP BY position, question_id ORDER BY position",
-            (session_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [QuestionTally(position=r[0], question_id=r[1], answered=r[2], correct=r[3]) for r in rows]
-
-    async def group_history(self, chat_id: ChatId, *, limit: int = 5) -> tuple[int, list[GroupRecord]]:
-        """How many sessions a group finished, and the latest `limit` of them."""
-        done = ("finished", "stopped")
-        async with self._db.execute(
-            "SELECT count(*) FROM group_sessions WHERE chat_id = ? AND phase IN (?, ?)", (chat_id, *done)
-        ) as cursor:
-            total = (await cursor.fetchone())[0]
-        async with self._db.execute(
-            "SELECT s.id, s.updated_at, "
-            "(SELECT count(*) FROM group_members m WHERE m.session_id = s.id), "
-            "(SELECT count(*) FROM answers a WHERE a.session_id = s.id), "
-            "(SELECT coalesce(sum(correct), 0) FROM answers a WHERE a.session_id = s.id) "
-            "FROM group_sessions s WHERE s.chat_id = ? AND s.phase IN (?, ?) ORDER BY s.updated_at DESC LIMIT ?",
-            (chat_id, *done, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        records = []
-        for session_id, finished_at, players, answered, correct in rows:
-            top = await self.leaderboard(GroupSessionId(session_id), limit=1)
-            winner = top[0].name if top and top[0].points > 0 else None
-            records.append(
-                GroupRecord(
-                    session_id=GroupSessionId(session_id),
-                    finished_at=finished_at,
-                    players=players,
-                    answered=answered,
-                    correct=correct,
-                    winner=winner,
+        async def work(db: Connection) -> dict[tuple[UserId, QuestionId], ReviewItem]:
+            found: dict[tuple[UserId, QuestionId], ReviewItem] = {}
+            for chunk in _chunks(sorted(set(keys)), 400):  # 2 parameters a key, well inside SQLite's limit
+                values = ", ".join("(?, ?)" for _ in chunk)
+                rows = await db.fetch(
+                    "SELECT user_id, question_id, box, due_at FROM review_items WHERE (user_id, question_id) IN "
+                    f"(VALUES {values})",
+                    *(part for key in chunk for part in key),
                 )
-            )
-        return total, records
+                for row in rows:
+                    item = review_from_row(row)
+                    found[(item.user_id, item.question_id)] = item
+            return found
 
-    # ---------------------------------------------------------------- drills
+        return await self._read("review_items_for", work)
 
-    async def create_drill(self, drill: Drill) -> bool:
-        """Store a new drill; False when its code is taken (draw another)."""
-        async with self._transaction() as tx:
-            cursor = await self._db.execute(
-                "INSERT INTO drills (id, code, teacher_id, phase, version, deadline, retest_at, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    drill.id,
-                    drill.code,
-                    drill.teacher_id,
-                    drill.phase.value,
-                    drill.version,
-                    drill.deadline,
-                    drill.retest_at,
-                    _json(drill_to_dict(drill)),
-                    drill.created_at,
-                ),
-            )
-            if cursor.rowcount != 1:
-                tx.rollback()
-                return False
-        return True
 
-    async def commit_drill(self, drill: Drill, *, expected_version: int) -> bool:
-        async with self._transaction():
-            cursor = await self._db.execute(
-                "UPDATE drills SET phase = ?, version = ?, deadline = ?, retest_at = ?, state = ? "
-                "WHERE id = ? AND version = ?",
-                (
-                    drill.phase.value,
-                    drill.version,
-                    drill.deadline,
-                    drill.retest_at,
-                    _json(drill_to_dict(drill)),
-                    drill.id,
-                    expected_version,
-                ),
-            )
-        return cursor.rowcount == 1
-
-    async def _drills(self, where: str, params: tuple[Any, ...]) -> list[Drill]:
-        async with self._db.execute(f"SELECT state FROM drills WHERE {where}", params) as cursor:
-            rows = await cursor.fetchall()
-        return [drill_from_dict(json.loads(row[0])) for row in rows]
-
-    async def get_drill(self, drill_id: DrillId) -> Drill | None:
-        found = await self._drills("id = ?", (drill_id,))
-        return found[0] if found else None
-
-    async def drill_by_code(self, code: str) -> Drill | None:
-        found = await self._drills("code = ?", (code,))
-        return found[0] if found else None
-
-    async def teacher_drills(self, teacher_id: int) -> list[Drill]:
-        return await self._drills("teacher_id = ? ORDER BY created_at DESC", (teacher_id,))
-
-    async def timed_drills(self) -> list[Drill]:
-        """Drills with something due later: an open deadline or a re-test not yet sent."""
-        return await self._drills(
-            "(deadline IS NOT NULL AND phase != ?) OR (retest_at IS NOT NULL) ORDER BY created_at",
-            (DrillPhase.CLOSED.value,),
+async def _stored_answer_keys(db: Connection, keys: list[tuple[str, int, int]]) -> set[tuple[str, int, int]]:
+    found: set[tuple[str, int, int]] = set()
+    for chunk in _chunks(keys, 300):  # 3 parameters a key, well inside SQLite's limit
+        values = ", ".join("(?, ?, ?)" for _ in chunk)
+        rows = await db.fetch(
+            f"SELECT session_id, position, user_id FROM answers WHERE (session_id, position, user_id) IN "
+            f"(VALUES {values})",
+            *(part for key in chunk for part in key),
         )
-
-    async def add_student(self, drill_id: DrillId, user_id: int, now: float, *, limit: int) -> str:
-        """'joined', 'already' or 'full': the count and the insert happen in one transaction."""
-        async with self._transaction():
-            async with self._db.execute(
-                "SELECT count(*), sum(user_id = ?) FROM drill_students WHERE drill_id = ?", (user_id, drill_id)
-            ) as cursor:
-                count, mine = await cursor.fetchone()
-            if mine:
-                return "already"
-            if count >= limit:
-                return "full"
-            await self._db.execute(
-                "INSERT INTO drill_students (drill_id, user_id, joined_at) VALUES (?, ?, ?)", (drill_id, user_id, now)
-            )
-        return "joined"
-
-    async def set_nickname(self, drill_id: DrillId, user_id: int, nickname: str) -> str:
-        """Give the student a nickname unique in the drill (a number is added to a taken one); returns it."""
-        async with self._transaction():
-            async with self._db.execute(
-                "SELECT nickname FROM drill_students WHERE drill_id = ? AND user_id != ? AND nickname IS NOT NULL",
-                (drill_id, user_id),
-            ) as cursor:
-                taken = {row[0].casefold() for row in await cursor.fetchall()}
-            chosen, number = nickname, 2
-            while chosen.casefold() in taken:
-                chosen, number = f"{nickname} {number}", number + 1
-            await self._db.execute(
-                "UPDATE drill_students SET nickname = ? WHERE drill_id = ? AND user_id = ?", (chosen, drill_id, user_id)
-            )
-        return chosen
-
-    async def set_student_message(self, drill_id: DrillId, user_id: int, message_id: int | None) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "UPDATE drill_students SET message_id = ? WHERE drill_id = ? AND user_id = ?",
-                (message_id, drill_id, user_id),
-            )
-
-    async def _students(self, where: str, params: tuple[Any, ...]) -> list[DrillStudent]:
-        async with self._db.execute(
-            f"SELECT drill_id, user_id, nickname, joined_at, message_id FROM drill_students WHERE {where}", params
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            DrillStudent(drill_id=DrillId(r[0]), user_id=r[1], nickname=r[2], joined_at=r[3], message_id=r[4])
-            for r in rows
-        ]
-
-    async def student(self, drill_id: DrillId, user_id: int) -> DrillStudent | None:
-        found = await self._students("drill_id = ? AND user_id = ?", (drill_id, user_id))
-        return found[0] if found else None
-
-    async def students(self, drill_id: DrillId) -> list[DrillStudent]:
-        return await self._students("drill_id = ? ORDER BY joined_at", (drill_id,))
-
-    async def awaiting_nickname(self, user_id: int) -> DrillStudent | None:
-        found = await self._students("user_id = ? AND nickname IS NULL ORDER BY joined_at DESC LIMIT 1", (user_id,))
-        return found[0] if found else None
-
-    async def link_session(self, drill_id: DrillId, round_: DrillRound, user_id: int, session_id: str) -> None:
-        async with self._transaction():
-            await self._db.execute(
-                "INSERT INTO drill_sessions (drill_id, round, user_id, session_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (drill_id, round, user_id) DO UPDATE SET session_id = excluded.session_id",
-                (drill_id, round_.value, user_id, session_id),
-            )
-
-    async def drill_session(self, drill_id: DrillId, round_: DrillRound, user_id: int) -> str | None:
-        async with self._db.execute(
-            "SELECT session_id FROM drill_sessions WHERE drill_id = ? AND round = ? AND user_id = ?",
-            (drill_id, round_.value, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row else None
-
-    async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]:
-        """Every answer of the drill's students, in every round, with their nicknames."""
-        async with self._db.execute(
-            "SELECT ds.round, coalesce(st.nickname, ''), a.user_id, a.position, a.question_id, a.chosen, a.correct, "
-            "a.confidence, a.elapsed_ms, a.answered_at FROM drill_sessions ds "
-            "JOIN answers a ON a.session_id = ds.session_id AND a.user_id = ds.user_id "
-            "JOIN drill_students st ON st.drill_id = ds.drill_id AND st.user_id = ds.user_id "
-            "WHERE ds.drill_id = ? ORDER BY ds.round, st.nickname, a.position",
-            (drill_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            DrillAnswer(
-                round=DrillRound(r[0]),
-                nickname=r[1],
-                user_id=r[2],
-                position=r[3],
-                question_id=r[4],
-                chosen=r[5],
-                correct=bool(r[6]),
-                confidence=Confidence(r[7]) if r[7] else None,
-                elapsed_ms=r[8],
-                answered_at=r[9],
-            )
-            for r in rows
-        ]
+        found.update((r[0], r[1], r[2]) for r in rows)
+    return found
 
 
-ANSWER_INSERT = (
-    "INSERT INTO answers (session_id, user_id, question_id, topic, position, chosen, correct, confidence, "
-    "elapsed_ms, answered_at, context, points) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (session_id, position, user_id) DO NOTHING"
-)
-REVIEW_UPSERT = (
-    "INSERT INTO review_items (user_id, question_id, box, due_at) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (user_id, question_id) DO UPDATE SET box = excluded.box, due_at = excluded.due_at"
-)
-
-
-MEMBER_JOIN = (
-    "INSERT INTO group_members (session_id, user_id, name, joined_at) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (session_id, user_id) DO NOTHING"
-)
-
-
-def _member_row(answer: GroupAnswerEntry) -> tuple[Any, ...]:
-    """An answer that counts makes its member join (when they are not in yet), as of the answer."""
-    return (answer.record.session_id, answer.record.user_id, answer.name[:64], answer.record.answered_at)
-
-
-def _answer_row(record: AnswerRecord) -> tuple[Any, ...]:
-    return (
-        record.session_id,
-        record.user_id,
-        record.question_id,
-        record.topic,
-        record.position,
-        record.chosen,
-        int(record.correct),
-        record.confidence.value if record.confidence else None,
-        record.elapsed_ms,
-        record.answered_at,
-        record.context,
-        record.points,
-    )
+def _storage_error(error: BaseException) -> StorageError:
+    """SQLite's own one-line message ("database is locked"): what logs and people are shown."""
+    return StorageError(" ".join(str(error).split()) or type(error).__name__)
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
@@ -941,49 +442,6 @@ async def _switch_to_wal(db: aiosqlite.Connection) -> None:
     await _execute_patiently(db, "PRAGMA journal_mode=WAL", ("locked",))
 
 
-BEGIN_PATIENCE = 5.0  # seconds to keep asking for the write lock, on top of SQLite's own busy timeout
-
-
-class _Transaction:
-    """`BEGIN IMMEDIATE` ... `COMMIT` under the write lock; rolls back on error or when asked to."""
-
-    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock) -> None:
-        self._db = db
-        self._lock = lock
-        self._rollback = False
-
-    def rollback(self) -> None:
-        self._rollback = True
-
-    async def __aenter__(self) -> _Transaction:
-        await self._lock.acquire()
-        try:
-            await self._begin()
-        except BaseException:
-            self._lock.release()
-            raise
-        return self
-
-    async def _begin(self) -> None:
-        """BEGIN IMMEDIATE, tried again for a while when another process holds the database.
-
-        Why not only SQLite's busy timeout: while a read of this connection is still open (another coroutine's
-        cursor), SQLite refuses the write lock at once, without waiting, if another process has written since
-        that read began. The read ends within milliseconds, so trying again soon succeeds.
-        """
-        await _execute_patiently(self._db, "BEGIN IMMEDIATE", ("locked", "busy"))
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            await self._db.execute("ROLLBACK" if exc_type is not None or self._rollback else "COMMIT")
-        finally:
-            self._lock.release()
-
-
-def _json(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
 def _statements(script: str) -> list[str]:
     """The statements of a migration script; a trigger's body holds semicolons, so SQLite says where one ends."""
     statements: list[str] = []
@@ -996,24 +454,3 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         statements.append(pending.strip())
     return statements
-
-
-def _answer(row: Any) -> AnswerRecord:
-    return AnswerRecord(
-        session_id=SessionId(row[0]),
-        user_id=UserId(row[1]),
-        question_id=QuestionId(row[2]),
-        topic=row[3],
-        position=row[4],
-        chosen=row[5],
-        correct=bool(row[6]),
-        confidence=Confidence(row[7]) if row[7] else None,
-        elapsed_ms=row[8],
-        answered_at=row[9],
-        context=row[10],
-        points=row[11],
-    )
-
-
-def _review(row: Any) -> ReviewItem:
-    return ReviewItem(user_id=UserId(row[0]), question_id=QuestionId(row[1]), box=row[2], due_at=row[3])

@@ -1,4 +1,4 @@
-"""The Telegram bot assembled: settings -> storage -> services -> Application, every handler registered here.
+"""The Telegram bot assembled: settings -> services (opened over storage in services/wiring.py) -> Application.
 
 The lifecycle is explicit (`BotRuntime.start` / `stop`) rather than `run_polling`, so tests and benchmarks run
 the very same start-up against a local Bot API emulator, and start-up failures become one clear line.
@@ -10,10 +10,10 @@ import asyncio
 import logging
 import random
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from telegram import BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
@@ -21,11 +21,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     MessageHandler,
     PollAnswerHandler,
@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from ..config import PROJECT_ROOT, ConfigError, Settings, mask
+from ..config import PROJECT_ROOT, ConfigError, Settings
 from ..core.engine import UserId
 from ..core.group import GroupRules
 from ..core.lang import Lang
@@ -41,18 +41,19 @@ from ..core.loader import BankInvalid
 from ..core.model import QuestionBank
 from ..i18n import translator
 from ..logs import redact
-from ..services import QuizService, open_bank
-from ..services.drill import DrillService
-from ..services.group import GroupService
-from ..storage import Storage, StorageError, open_storage
-from ..storage.factory import url_secrets
+from ..redact import mask, url_secrets
+from ..services import open_bank
+from ..services.wiring import ServiceSet, StorageError, open_services
 from . import drill, group, private, throttle
+from .admins import AdminCache
 from .callbacks import DRILL_PATTERN, GROUP_PATTERN
 from .commands import command_menu, group_command_menu
-from .context import SERVICES_KEY, BotServices, Context, services
+from .context import SERVICES_KEY, BotApplication, BotContext, BotServices
 from .drill_render import DrillRenderer
 from .group_render import GroupRenderer
 from .http import AiohttpRequest
+from .polls import PollGate
+from .ratelimit import UserThrottle
 from .render import Renderer
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def file_base_url(api_base_url: str) -> str:
     return api_base_url.removesuffix("/bot") + "/file/bot" if api_base_url.endswith("/bot") else api_base_url
 
 
-def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_limit: bool = True) -> Application:
+def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_limit: bool = True) -> BotApplication:
     """The PTB Application with every handler registered, not yet started.
 
     `rate_limit=False` drops AIORateLimiter: only for benchmarks that measure the bot's own capacity against the
@@ -83,15 +84,19 @@ def build_application(settings: Settings, *, poll_timeout: float = 10.0, rate_li
         # Updates run concurrently; the store's version check makes a double press count once.
         .concurrent_updates(True)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Handlers read the services as typed properties: `context.quiz`, `context.drill_render`...
+        .context_types(ContextTypes(context=BotContext))
     )
+    application: BotApplication
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-    application = builder.build()
+        application = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)).build()
+    else:
+        application = builder.build()
     register_handlers(application)
     return application
 
 
-def register_handlers(application: Application) -> None:
+def register_handlers(application: BotApplication) -> None:
     """Every handler in the order tried: membership, commands, buttons, polls, service messages, catch-alls."""
     # New messages only: a custom filter replaces CommandHandler's default, and editing an old message into a
     # command must not run it.
@@ -141,20 +146,15 @@ def register_handlers(application: Application) -> None:
     application.add_error_handler(on_error)
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log every failed update with its id and carry on; a user who blocked the bot is marked inactive."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     user = update.effective_user if isinstance(update, Update) else None
     if isinstance(error, Forbidden) and user is not None:
-        svc = services(context)
-        profile = await svc.quiz.storage.get_user(UserId(user.id))
-        if profile is not None and profile.active:
-            from dataclasses import replace
-
-            await svc.quiz.update_user(replace(profile, active=False))
+        await context.quiz.mark_unreachable(UserId(user.id))
         log.info("update %s: user %s is unreachable (%s); marked inactive", update_id, user.id, error.message)
-    elif isinstance(error, StorageError | sqlite3.OperationalError):
+    elif isinstance(error, StorageError):
         # Locked or unreachable past the storage's own retries: say so in one line; the bot carries on.
         log.error("update %s: the database is unavailable (%s); this update was not processed", update_id, error)
     elif isinstance(error, RetryAfter | NetworkError | BadRequest):
@@ -181,40 +181,39 @@ class BotRuntime:
         self.bank = bank
         self.rng = rng
         self.clock = clock
-        self.application: Application | None = None
-        self.storage: Storage | None = None
+        self.application: BotApplication | None = None
+        self.services: ServiceSet | None = None
 
     async def start(self, *, poll_timeout: float = 10.0, webhook: bool = False) -> None:
         """Start serving; raises InvalidToken, NetworkError or StorageError (after cleaning up) on failure."""
         try:
-            self.storage = await open_storage(self.settings.database_url, base=PROJECT_ROOT)
-            self.application = build_application(self.settings, poll_timeout=poll_timeout, rate_limit=self.rate_limit)
-            t = translator()
             settings = self.settings
-            rules = GroupRules(
-                lobby_seconds=settings.group_lobby_seconds,
-                question_seconds=settings.group_question_seconds,
-                reveal_seconds=settings.group_reveal_seconds,
-                min_cycle_seconds=settings.group_min_cycle_seconds,
-            )
-            quiz = QuizService(self.bank, self.storage, clock=self.clock, rng=self.rng)
-            svc = BotServices(
-                quiz=quiz,
-                group=GroupService(self.bank, self.storage, rules=rules, clock=self.clock, rng=self.rng),
-                drill=DrillService(
-                    self.bank,
-                    self.storage,
-                    quiz,
-                    max_students=settings.drill_max_students,
-                    clock=self.clock,
-                    rng=self.rng,
+            self.services = services = await open_services(
+                settings.database_url,
+                self.bank,
+                base=PROJECT_ROOT,
+                rules=GroupRules(
+                    lobby_seconds=settings.group_lobby_seconds,
+                    question_seconds=settings.group_question_seconds,
+                    reveal_seconds=settings.group_reveal_seconds,
+                    min_cycle_seconds=settings.group_min_cycle_seconds,
                 ),
+                max_students=settings.drill_max_students,
+                clock=self.clock,
+                rng=self.rng,
+            )
+            self.application = build_application(settings, poll_timeout=poll_timeout, rate_limit=self.rate_limit)
+            t = translator()
+            svc = BotServices(
+                quiz=services.quiz,
+                group=services.group,
+                drill=services.drill,
                 render=Renderer(t, self.bank),
                 group_render=GroupRenderer(t, self.bank),
                 drill_render=DrillRenderer(t, self.bank),
-                admins=group.AdminCache(),
-                polls=group.PollGate(),
-                throttle=throttle.UserThrottle(),
+                admins=AdminCache(),
+                polls=PollGate(),
+                throttle=UserThrottle(),
                 t=t,
                 bank=self.bank,
                 settings=settings,
@@ -230,7 +229,7 @@ class BotRuntime:
                 await self._start_webhook()
             else:
                 await self.application.updater.start_polling(
-                    poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+                    poll_interval=0.0, timeout=timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES
                 )
         except BaseException:
             await self.stop()
@@ -284,9 +283,9 @@ class BotRuntime:
             except (RuntimeError, TelegramError) as error:  # shutting down after a failed start
                 log.debug("shutdown: %s", error)
             await application.bot.request.shutdown()  # after a failed getMe PTB leaves its HTTP client open
-        storage, self.storage = self.storage, None
-        if storage is not None:
-            await storage.close()
+        services, self.services = self.services, None
+        if services is not None:
+            await services.close()
 
 
 async def serve(settings: Settings, bank: QuestionBank, *, webhook: bool = False) -> int:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..core.drill import DrillMode, DrillRound
 from ..core.engine import Confidence
 from ..core.lang import Lang
 
@@ -32,10 +33,21 @@ class Kind(StrEnum):
     RESUME = "r"  # r:<group session>
     GROUP_LANG = "y"  # y:<language>
     WIZARD = "w"  # w:<drill set-up so far>: the whole draft rides in the button, so no state is kept
-    TEACHER = "D"  # D:<drill>:<n|v|f|p|c|r>: next (or start), reveal, finish round, post-test, close, report
+    TEACHER = "D"  # D:<drill>:<TeacherMove>: a button on the teacher's control panel
     LIVE_CHOICE = "e"  # e:<drill>:<round>:<position>:<shown option>
     LIVE_RATING = "h"  # h:<drill>:<round>:<position>:<shown option>:<g|p|s|x>
     SELF_START = "s"  # s:<drill>:<round>: a student starts a self-paced round
+
+
+class TeacherMove(StrEnum):
+    """A button on the teacher's control panel. One letter each on the wire (panels already sent keep working)."""
+
+    NEXT = "n"  # the next live question (or the first)
+    REVEAL = "v"
+    FINISH_ROUND = "f"
+    POST_TEST = "p"
+    CLOSE = "c"
+    REPORT = "r"
 
 
 class MenuItem(StrEnum):
@@ -46,12 +58,20 @@ class MenuItem(StrEnum):
     LANG = "lang"
 
 
+# Rounds and drill modes by one letter on the wire: main, pre, post (o), re-test; live, self-paced.
+_ROUND_LETTER = {DrillRound.MAIN: "m", DrillRound.PRE: "p", DrillRound.POST: "o", DrillRound.RETEST: "r"}
+_ROUND_OF = {letter: round_ for round_, letter in _ROUND_LETTER.items()}
+_MODE_LETTER = {DrillMode.LIVE: "l", DrillMode.SELF_PACED: "s"}
+_MODE_OF = {letter: mode for mode, letter in _MODE_LETTER.items()}
 _CONFIDENCE_CODES = {"g": Confidence.GUESS, "p": Confidence.PROBABLY, "s": Confidence.SURE, "x": None}
 _CODE_OF = {value: code for code, value in _CONFIDENCE_CODES.items()}
 _SESSION = r"[A-Za-z0-9_-]{1,22}"
 # Numbers exactly as `encode` writes them: ASCII digits, no leading zeros (so one action has one spelling).
 _N3 = r"0|[1-9][0-9]{0,2}"
 _N2 = r"0|[1-9][0-9]?"
+_ROUND = f"[{''.join(_ROUND_OF)}]"
+_MODE = f"[{''.join(_MODE_OF)}]"
+_MOVE = f"[{''.join(TeacherMove)}]"
 _PATTERNS = {
     Kind.ANSWER: re.compile(rf"a:({_SESSION}):({_N3}):({_N2})"),
     Kind.CONFIDENCE: re.compile(rf"c:({_SESSION}):({_N3}):([gpsx])"),
@@ -66,20 +86,19 @@ _PATTERNS = {
     Kind.RESUME: re.compile(rf"r:({_SESSION})"),
     Kind.GROUP_LANG: re.compile(r"y:(zh-Hant|zh-Hans|en)"),
     Kind.WIZARD: re.compile(
-        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.([ls])\.({_N2})\.([01])\.({_N2})\.([0-9])"
+        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])"
     ),
-    Kind.TEACHER: re.compile(rf"D:({_SESSION}):([nvfpcr])"),
-    Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):([mpor]):({_N2}):({_N2})"),
-    Kind.LIVE_RATING: re.compile(rf"h:({_SESSION}):([mpor]):({_N2}):({_N2}):([gpsx])"),
-    Kind.SELF_START: re.compile(rf"s:({_SESSION}):([mpor])"),
+    Kind.TEACHER: re.compile(rf"D:({_SESSION}):({_MOVE})"),
+    Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):({_ROUND}):({_N2}):({_N2})"),
+    Kind.LIVE_RATING: re.compile(rf"h:({_SESSION}):({_ROUND}):({_N2}):({_N2}):([gpsx])"),
+    Kind.SELF_START: re.compile(rf"s:({_SESSION}):({_ROUND})"),
 }
 GROUP_KINDS = frozenset({Kind.JOIN, Kind.BEGIN, Kind.GROUP_ANSWER, Kind.RESUME, Kind.GROUP_LANG})
-# Handler routing by first letter: group buttons go to the group module, everything else to the private one.
-GROUP_PATTERN = re.compile(r"^[jbgry]:")
-DRILL_PATTERN = re.compile(r"^[wDehs]:")
-# Rounds by one letter: main, pre, post (o), re-test.
-ROUND_LETTERS = {"m": "main", "p": "pre", "o": "post", "r": "retest"}
-LETTER_OF_ROUND = {name: letter for letter, name in ROUND_LETTERS.items()}
+DRILL_KINDS = frozenset({Kind.WIZARD, Kind.TEACHER, Kind.LIVE_CHOICE, Kind.LIVE_RATING, Kind.SELF_START})
+# Handler routing by first letter: group buttons go to the group module, drill buttons to the drill module,
+# everything else (forged data too) to the private one.
+GROUP_PATTERN = re.compile(f"^[{''.join(sorted(GROUP_KINDS))}]:")
+DRILL_PATTERN = re.compile(f"^[{''.join(sorted(DRILL_KINDS))}]:")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +108,7 @@ class WizardState:
     topics: int = 0
     count: int = 10
     seconds: int = 0  # 0: untimed
-    mode: str = "l"  # l: live, s: self-paced
+    mode: DrillMode = DrillMode.LIVE
     days: int = 7
     pair: bool = False
     retest: int = 0  # days; 0: none
@@ -97,7 +116,7 @@ class WizardState:
 
     def encode(self) -> str:
         return _checked(
-            f"w:{self.topics:x}.{self.count}.{self.seconds}.{self.mode}.{self.days}.{int(self.pair)}."
+            f"w:{self.topics:x}.{self.count}.{self.seconds}.{_MODE_LETTER[self.mode]}.{self.days}.{int(self.pair)}."
             f"{self.retest}.{self.step}"
         )
 
@@ -111,7 +130,9 @@ class Action:
     position: int = 0
     option: int = 0
     confidence: Confidence | None = None
-    value: str = ""  # menu item, topic id, language, yes/no, teacher action or round letter
+    value: str = ""  # menu item, topic id, language or yes/no
+    move: TeacherMove | None = None
+    round: DrillRound | None = None
     wizard: WizardState | None = None
 
 
@@ -169,20 +190,20 @@ def group_language(lang: Lang) -> str:
     return _checked(f"y:{lang.value}")
 
 
-def teacher(drill_id: str, action: str) -> str:
-    return _checked(f"D:{drill_id}:{action}")
+def teacher(drill_id: str, move: TeacherMove) -> str:
+    return _checked(f"D:{drill_id}:{move.value}")
 
 
-def live_choice(drill_id: str, round_letter: str, position: int, shown: int) -> str:
-    return _checked(f"e:{drill_id}:{round_letter}:{position}:{shown}")
+def live_choice(drill_id: str, round_: DrillRound, position: int, shown: int) -> str:
+    return _checked(f"e:{drill_id}:{_ROUND_LETTER[round_]}:{position}:{shown}")
 
 
-def live_rating(drill_id: str, round_letter: str, position: int, shown: int, level: Confidence | None) -> str:
-    return _checked(f"h:{drill_id}:{round_letter}:{position}:{shown}:{_CODE_OF[level]}")
+def live_rating(drill_id: str, round_: DrillRound, position: int, shown: int, level: Confidence | None) -> str:
+    return _checked(f"h:{drill_id}:{_ROUND_LETTER[round_]}:{position}:{shown}:{_CODE_OF[level]}")
 
 
-def self_start(drill_id: str, round_letter: str) -> str:
-    return _checked(f"s:{drill_id}:{round_letter}")
+def self_start(drill_id: str, round_: DrillRound) -> str:
+    return _checked(f"s:{drill_id}:{_ROUND_LETTER[round_]}")
 
 
 def parse(data: object) -> Action | None:
@@ -207,7 +228,7 @@ def parse(data: object) -> Action | None:
             topics=int(topics, 16),
             count=int(count),
             seconds=int(seconds),
-            mode=mode,
+            mode=_MODE_OF[mode],
             days=int(days),
             pair=pair == "1",
             retest=int(retest),
@@ -215,16 +236,18 @@ def parse(data: object) -> Action | None:
         )
         return Action(kind=kind, wizard=state)
     if kind is Kind.TEACHER:
-        return Action(kind=kind, session_id=groups[0], value=groups[1])
+        return Action(kind=kind, session_id=groups[0], move=TeacherMove(groups[1]))
     if kind is Kind.SELF_START:
-        return Action(kind=kind, session_id=groups[0], value=groups[1])
+        return Action(kind=kind, session_id=groups[0], round=_ROUND_OF[groups[1]])
     if kind is Kind.LIVE_CHOICE:
-        return Action(kind=kind, session_id=groups[0], value=groups[1], position=int(groups[2]), option=int(groups[3]))
+        return Action(
+            kind=kind, session_id=groups[0], round=_ROUND_OF[groups[1]], position=int(groups[2]), option=int(groups[3])
+        )
     if kind is Kind.LIVE_RATING:
         return Action(
             kind=kind,
             session_id=groups[0],
-            value=groups[1],
+            round=_ROUND_OF[groups[1]],
             position=int(groups[2]),
             option=int(groups[3]),
             confidence=_CONFIDENCE_CODES[groups[4]],

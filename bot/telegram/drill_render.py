@@ -1,22 +1,27 @@
-"""Drill messages: the set-up wizard, the teacher's control panel, live questions and reveals for students."""
+"""Drill messages: the set-up wizard, the teacher's control panel, live questions and reveals for students.
+
+Every message is made from a view the drill service returns (services/drill_views.py), never by editing text
+already sent: a student's live question looks the same whether it asks, waits for a rating or shows the answer.
+"""
 
 from __future__ import annotations
 
 import html
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..core.drill import Drill, DrillMode, DrillPhase, DrillStudent
+from ..core.drill import Drill, DrillMode, DrillPhase, DrillRound
 from ..core.engine import AnswerRecord, Confidence
 from ..core.lang import Lang
 from ..core.model import QuestionBank
 from ..i18n import Translator
 from ..i18n.present import HTML, Presenter
-from ..services.drill import LiveQuestion
+from ..services.drill_views import DrillSummary, LiveItem, Panel, RoundOpened
 from . import callbacks as cb
-from .callbacks import LETTER_OF_ROUND, WizardState
+from .callbacks import TeacherMove, WizardState
 from .render import LETTERS, Rendered
 
 COUNTS = (5, 10, 15, 20)
@@ -24,6 +29,7 @@ SECONDS = (20, 30, 60, 0)
 OPEN_DAYS = (1, 3, 7, 14)
 RETEST_DAYS = (0, 3, 7, 14, 30)
 NAMES_SHOWN = 40
+REPORT_BUTTONS = 5  # the /drill list offers a report button for the latest few drills
 
 
 def esc(text: str) -> str:
@@ -59,7 +65,7 @@ class DrillRenderer:
         """The set-up step `state.step`; every button carries the whole draft."""
         t = self.t
 
-        def button(label: str, **changes: object) -> InlineKeyboardButton:
+        def button(label: str, **changes: Any) -> InlineKeyboardButton:
             return InlineKeyboardButton(label, callback_data=replace(state, **changes).encode())
 
         if state.step == 1:
@@ -75,11 +81,11 @@ class DrillRenderer:
             return Rendered(esc(t("wizard.count", lang)), InlineKeyboardMarkup([row]))
         if state.step == 3:
             rows = [
-                [button(t("wizard.live", lang), mode="l", step=4)],
-                [button(t("wizard.self", lang), mode="s", step=4)],
+                [button(t("wizard.live", lang), mode=DrillMode.LIVE, step=4)],
+                [button(t("wizard.self", lang), mode=DrillMode.SELF_PACED, step=4)],
             ]
             return Rendered(esc(t("wizard.mode", lang)), InlineKeyboardMarkup(rows))
-        if state.step == 4 and state.mode == "l":
+        if state.step == 4 and state.mode is DrillMode.LIVE:
             row = [
                 button(t("wizard.secs", lang, seconds=s) if s else t("wizard.untimed", lang), seconds=s, step=5)
                 for s in SECONDS
@@ -98,10 +104,8 @@ class DrillRenderer:
             ]
             return Rendered(esc(t("wizard.retest", lang)), InlineKeyboardMarkup([row[:3], row[3:]]))
         topics = self.chosen_topics(state)
-        names = (
-            ", ".join(self.bank.topic(x).title.get(lang) for x in topics) if topics else t("wizard.all_topics", lang)
-        )
-        live = state.mode == "l"
+        names = ", ".join(self.present.topic_title(x, lang) for x in topics) if topics else t("wizard.all_topics", lang)
+        live = state.mode is DrillMode.LIVE
         summary = t(
             "wizard.summary",
             lang,
@@ -121,12 +125,13 @@ class DrillRenderer:
 
     # ---------------------------------------------------------------- teacher
 
-    def overview(self, drills: list[Drill], counts: dict[str, int], lang: Lang) -> Rendered:
+    def overview(self, drills: list[DrillSummary], lang: Lang) -> Rendered:
         t = self.t
         lines = [f"<b>{esc(t('drill.menu_title', lang))}</b>", ""]
         if not drills:
             lines.append(esc(t("drill.none", lang)))
-        for drill in drills[:20]:
+        for summary in drills:
+            drill = summary.drill
             lines.append(
                 esc(
                     t(
@@ -135,28 +140,33 @@ class DrillRenderer:
                         code=drill.code,
                         mode=t(f"drill.mode.{drill.spec.mode.value}", lang),
                         status=t(f"drill.status.{drill.phase.value}", lang),
-                        students=counts.get(drill.id, 0),
+                        students=summary.students,
                     )
                 )
             )
         rows = [[InlineKeyboardButton(t("drill.new", lang), callback_data=WizardState().encode())]]
         rows += [
-            [InlineKeyboardButton(f"{d.code} · {t('drill.btn.report', lang)}", callback_data=cb.teacher(d.id, "r"))]
-            for d in drills[:5]
+            [
+                InlineKeyboardButton(
+                    f"{s.drill.code} · {t('drill.btn.report', lang)}",
+                    callback_data=cb.teacher(s.drill.id, TeacherMove.REPORT),
+                )
+            ]
+            for s in drills[:REPORT_BUTTONS]
         ]
         return Rendered("\n".join(lines), InlineKeyboardMarkup(rows))
 
     def created(self, drill: Drill, link: str, lang: Lang) -> Rendered:
         return Rendered(esc(self.t("drill.created", lang, code=drill.code, link=link)))
 
-    def control(
-        self, drill: Drill, students: list[DrillStudent], lang: Lang, *, answered: int = 0, correct: int = 0
-    ) -> Rendered:
+    def control(self, panel: Panel, lang: Lang) -> Rendered:
         """The teacher's panel: who joined, where the drill stands, and the buttons that move it on."""
         t = self.t
-        named = [s.nickname for s in students if s.nickname]
+        drill = panel.drill
+        named = panel.nicknames
         names = (": " + ", ".join(named[:NAMES_SHOWN]) + (" …" if len(named) > NAMES_SHOWN else "")) if named else ""
         number, total = drill.position + 1, drill.total
+        answered, correct = panel.answered, panel.correct
         phase = drill.phase
         if phase is DrillPhase.ASKING:
             state = t("drill.state.asking", lang, number=number, total=total, answered=answered, students=len(named))
@@ -182,54 +192,73 @@ class DrillRenderer:
             names=names,
         )
 
-        def button(key: str, action: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(t(key, lang), callback_data=cb.teacher(drill.id, action))
+        def button(key: str, move: TeacherMove) -> InlineKeyboardButton:
+            return InlineKeyboardButton(t(key, lang), callback_data=cb.teacher(drill.id, move))
 
         rows: list[list[InlineKeyboardButton]] = []
         if phase is DrillPhase.WAITING:
-            rows.append([button("drill.btn.start", "n")])
+            rows.append([button("drill.btn.start", TeacherMove.NEXT)])
         elif phase is DrillPhase.ASKING:
-            rows.append([button("drill.btn.reveal", "v")])
+            rows.append([button("drill.btn.reveal", TeacherMove.REVEAL)])
         elif phase is DrillPhase.REVEALED:
             last = drill.position + 1 >= drill.total
-            rows.append([button("drill.btn.finish", "f") if last else button("drill.btn.next", "n")])
+            rows.append(
+                [
+                    button("drill.btn.finish", TeacherMove.FINISH_ROUND)
+                    if last
+                    else button("drill.btn.next", TeacherMove.NEXT)
+                ]
+            )
         elif phase is DrillPhase.OPEN:
-            rows.append([button("drill.btn.finish", "f")])
+            rows.append([button("drill.btn.finish", TeacherMove.FINISH_ROUND)])
         elif phase is DrillPhase.BETWEEN:
-            rows.append([button("drill.btn.post", "p")])
+            rows.append([button("drill.btn.post", TeacherMove.POST_TEST)])
         if phase is not DrillPhase.CLOSED:
-            rows.append([button("drill.btn.report", "r"), button("drill.btn.close", "c")])
+            rows.append([button("drill.btn.report", TeacherMove.REPORT), button("drill.btn.close", TeacherMove.CLOSE)])
         else:
-            rows.append([button("drill.btn.report", "r")])
+            rows.append([button("drill.btn.report", TeacherMove.REPORT)])
         return Rendered(esc(text), InlineKeyboardMarkup(rows))
+
+    def report_files_caption(self, lang: Lang) -> str:
+        return esc(self.t("report.files", lang))
+
+    def qr_caption(self, drill: Drill, lang: Lang) -> str:
+        return esc(self.t("drill.qr_caption", lang, code=drill.code))
 
     # ---------------------------------------------------------------- students
 
-    def live_question(self, live: LiveQuestion, lang: Lang) -> Rendered:
-        drill, question = live.drill, live.question
-        letter = LETTER_OF_ROUND[drill.round.value]
+    def _question_text(self, item: LiveItem, lang: Lang) -> str:
+        question = item.question
         header = self.t(
             "quiz.header",
             lang,
-            number=drill.position + 1,
-            total=drill.total,
+            number=item.position + 1,
+            total=item.total,
             topic=self.present.topic_title(question.topic, lang),
             stars=self.t(f"difficulty.{question.difficulty}", lang),
         )
         lines = [esc(header), "", f"<b>{esc(question.prompt.get(lang))}</b>", ""]
-        lines += [f"<b>{LETTERS[n]}.</b> {esc(question.options[i].get(lang))}" for n, i in enumerate(live.order)]
-        buttons = [
-            InlineKeyboardButton(LETTERS[n], callback_data=cb.live_choice(drill.id, letter, drill.position, n))
-            for n in range(len(live.order))
-        ]
-        return Rendered("\n".join(lines), InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)]))
+        lines += [f"<b>{LETTERS[n]}.</b> {esc(question.options[i].get(lang))}" for n, i in enumerate(item.order)]
+        return "\n".join(lines)
 
-    def live_rating(
-        self, drill_id: str, letter: str, position: int, shown: int, base_text: str, lang: Lang
-    ) -> Rendered:
+    def live_question(self, item: LiveItem, lang: Lang) -> Rendered:
+        """The open question with a button per option."""
+        buttons = [
+            InlineKeyboardButton(LETTERS[n], callback_data=cb.live_choice(item.drill_id, item.round, item.position, n))
+            for n in range(len(item.order))
+        ]
+        return Rendered(
+            self._question_text(item, lang),
+            InlineKeyboardMarkup([buttons[i : i + 4] for i in range(0, len(buttons), 4)]),
+        )
+
+    def live_rating(self, item: LiveItem, shown: int, lang: Lang) -> Rendered:
+        """The question with the student's choice marked, asking how sure they are."""
+
         def button(level: Confidence | None, key: str) -> InlineKeyboardButton:
             return InlineKeyboardButton(
-                self.t(key, lang), callback_data=cb.live_rating(drill_id, letter, position, shown, level)
+                self.t(key, lang),
+                callback_data=cb.live_rating(item.drill_id, item.round, item.position, shown, level),
             )
 
         rows = [
@@ -240,31 +269,32 @@ class DrillRenderer:
             ],
             [button(None, "confidence.skip")],
         ]
-        text = base_text + f"\n\n👉 <b>{LETTERS[shown]}</b>\n<b>{esc(self.t('quiz.confidence_question', lang))}</b>"
+        text = (
+            self._question_text(item, lang)
+            + f"\n\n👉 <b>{LETTERS[shown]}</b>\n<b>{esc(self.t('quiz.confidence_question', lang))}</b>"
+        )
         return Rendered(text, InlineKeyboardMarkup(rows))
 
-    def live_reveal(self, live: LiveQuestion, answer: AnswerRecord | None, lang: Lang) -> Rendered:
+    def live_received(self, item: LiveItem, shown: int, lang: Lang) -> Rendered:
+        """The question once answered: the choice is in, the reveal comes from the teacher."""
+        received = esc(self.t("drill.answer_received", lang, letter=LETTERS[shown]))
+        return Rendered(f"{self._question_text(item, lang)}\n\n{received}")
+
+    def live_reveal(self, item: LiveItem, answer: AnswerRecord | None, lang: Lang) -> Rendered:
         """A student's question message after the teacher reveals it: their answer, the right one, and why."""
-        question = live.question
-        order = live.order
+        question = item.question
+        order = item.order
         options = [question.options[i].get(lang) for i in order]
-        right = order.index(question.answer)
+        right = item.answer_shown
         lines = [f"<b>{esc(question.prompt.get(lang))}</b>", ""]
         if answer is None:
             lines.append(esc(self.t("drill.unanswered", lang)))
         elif answer.correct:
             lines.append(f"<b>{esc(self.t('quiz.right', lang))}</b>")
         else:
+            chosen = order.index(answer.chosen)
             lines.append(f"<b>{esc(self.t('quiz.wrong', lang))}</b>")
-            lines.append(
-                esc(
-                    self.t(
-                        "quiz.your_choice",
-                        lang,
-                        answer=f"{LETTERS[order.index(answer.chosen)]}. {options[order.index(answer.chosen)]}",
-                    )
-                )
-            )
+            lines.append(esc(self.t("quiz.your_choice", lang, answer=f"{LETTERS[chosen]}. {options[chosen]}")))
         lines.append(f"<b>{esc(self.t('quiz.right_answer', lang, answer=f'{LETTERS[right]}. {options[right]}'))}</b>")
         lines += ["", f"<b>{esc(self.t('quiz.why', lang))}</b>", esc(question.explanation.get(lang))]
         source = self.present.source(question, lang)
@@ -272,12 +302,17 @@ class DrillRenderer:
             lines += ["", *source]
         return Rendered("\n".join(lines))
 
-    def start_round(self, drill: Drill, key: str, lang: Lang) -> Rendered:
-        letter = LETTER_OF_ROUND[drill.round.value] if key == "drill.post_open" else "r"
-        markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(self.t("drill.start_round", lang), callback_data=cb.self_start(drill.id, letter))]]
-        )
-        return Rendered(esc(self.t(key, lang, code=drill.code)), markup)
+    def round_done(self, correct: int, answered: int, total: int, lang: Lang) -> Rendered:
+        """A student's score after a live round, and what went to their review list."""
+        text = self.t("drill.round_done", lang, correct=correct, total=total)
+        missed = answered - correct
+        if missed:
+            text += "\n" + self.t("drill.round_review", lang, count=missed)
+        return Rendered(esc(text))
 
-    def is_live(self, drill: Drill) -> bool:
-        return drill.spec.mode is DrillMode.LIVE
+    def round_opened(self, opened: RoundOpened, lang: Lang) -> Rendered:
+        """A student's button to start a round of their own: the post-test, or the re-test."""
+        key = "drill.retest_open" if opened.round is DrillRound.RETEST else "drill.post_open"
+        start = cb.self_start(opened.drill.id, opened.round)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(self.t("drill.start_round", lang), callback_data=start)]])
+        return Rendered(esc(self.t(key, lang, code=opened.drill.code)), markup)

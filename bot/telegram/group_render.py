@@ -60,9 +60,21 @@ class GroupRenderer:
     def text(self, key: str, lang: Lang, **values: object) -> Rendered:
         return Rendered(esc(self.t(key, lang, **values)))
 
+    def unknown_topic(self, wanted: str, lang: Lang) -> Rendered:
+        """A topic the bank does not have: say so and name the ones it has."""
+        return self.text("quiz.unknown_topic", lang, topic=wanted, topics=", ".join(t.id for t in self.bank.topics))
+
     def lobby(
-        self, session: GroupSession, members: list[GroupMember], starter: str, lang: Lang, now: float
+        self,
+        session: GroupSession,
+        members: list[GroupMember],
+        starter: str,
+        lang: Lang,
+        now: float,
+        *,
+        started: bool = False,
     ) -> Rendered:
+        """Who has joined; once the quiz has `started` the Start button goes and Join stays (latecomers may join)."""
         names = [m.name for m in members if not m.left]
         shown = ", ".join(esc(n) for n in names[:NAMES_SHOWN])
         if len(names) > NAMES_SHOWN:
@@ -79,22 +91,19 @@ class GroupRenderer:
             players=len(names),
             names=shown or "—",
         )
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(self.t("group.join", lang), callback_data=cb.join(session.id)),
-                    InlineKeyboardButton(self.t("group.start", lang), callback_data=cb.begin(session.id)),
-                ]
-            ]
-        )
-        return Rendered(text, markup)
+        buttons = [InlineKeyboardButton(self.t("group.join", lang), callback_data=cb.join(session.id))]
+        if not started:
+            buttons.append(InlineKeyboardButton(self.t("group.start", lang), callback_data=cb.begin(session.id)))
+        return Rendered(text, InlineKeyboardMarkup([buttons]))
 
-    def fits_poll(self, step: QuestionStep, lang: Lang) -> bool:
+    def fits_poll(self, step: QuestionStep | RevealStep, lang: Lang) -> bool:
+        """Whether the question goes out (or went out) as a native quiz poll rather than with buttons."""
         return step.question.fits_poll(lang) and len(self._poll_question(step, lang)) <= POLL_LIMITS.max_question_chars
 
-    def _poll_question(self, step: QuestionStep, lang: Lang) -> str:
+    def _poll_question(self, step: QuestionStep | RevealStep, lang: Lang) -> str:
         prompt = step.question.prompt.get(lang)
-        numbered = f"{step.session.position + 1}/{step.session.total}. {prompt}"
+        position = step.position if isinstance(step, RevealStep) else step.session.position
+        numbered = f"{position + 1}/{step.session.total}. {prompt}"
         return numbered if len(numbered) <= POLL_LIMITS.max_question_chars else prompt
 
     def poll(self, step: QuestionStep, lang: Lang) -> PollMessage:

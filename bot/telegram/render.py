@@ -116,7 +116,7 @@ class Renderer:
         text = self.t("start.greeting", lang, name=self.present.m.escape(name), tagline=self.t("app.tagline", lang))
         return Rendered(text, self.menu(lang))
 
-    def topics(self, lang: Lang) -> Rendered:
+    def _topic_keyboard(self, lang: Lang) -> InlineKeyboardMarkup:
         rows = [
             [
                 InlineKeyboardButton(
@@ -126,7 +126,16 @@ class Renderer:
             ]
             for topic in self.bank.topics
         ]
-        return Rendered(self.present.m.escape(self.t("topics.choose", lang)), InlineKeyboardMarkup(rows))
+        return InlineKeyboardMarkup(rows)
+
+    def topics(self, lang: Lang) -> Rendered:
+        return Rendered(self.present.m.escape(self.t("topics.choose", lang)), self._topic_keyboard(lang))
+
+    def unknown_topic(self, wanted: str, lang: Lang) -> Rendered:
+        """A topic the bank does not have: say so, name the ones it has, and offer them as buttons."""
+        names = ", ".join(topic.id for topic in self.bank.topics)
+        text = self.present.m.escape(self.t("quiz.unknown_topic", lang, topic=wanted, topics=names))
+        return Rendered(text, self._topic_keyboard(lang))
 
     def languages(self, lang: Lang) -> Rendered:
         row = [
@@ -144,3 +153,7 @@ class Renderer:
 
     def text(self, key: str, lang: Lang, **values: object) -> Rendered:
         return Rendered(self.present.m.escape(self.t(key, lang, **values)))
+
+    def text_with_menu(self, key: str, lang: Lang, **values: object) -> Rendered:
+        """A line with the main menu under it (/help, an empty review queue)."""
+        return Rendered(self.present.m.escape(self.t(key, lang, **values)), self.menu(lang))

@@ -1,88 +1,33 @@
 """Per-person rate limiting: someone hammering buttons or commands gets a polite "slow down" and costs little.
 
-A token bucket per user, checked before any handler runs. Poll answers are exempt (Telegram allows one per
+Checked before any handler runs (the buckets are in ratelimit.py). Poll answers are exempt (Telegram allows one per
 poll), so are updates without a sender.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from ..core.engine import UserId
 from ..core.lang import lang_from_code
-from .context import Context, services
-
-BURST = 30  # updates a person may send at once (a teacher flicking through the drill set-up sends ~10)
-PER_SECOND = 3.0  # sustained rate
-WARNING_GAP = 10.0  # at most one "slow down" message per person this often (button presses always get one)
+from .context import BotContext
 
 
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    updated: float
-    warned: float = 0.0
-
-
-class UserThrottle:
-    """Token buckets by user id. Memory stays bounded: full buckets are forgotten."""
-
-    def __init__(
-        self, *, burst: int = BURST, rate: float = PER_SECOND, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.burst = burst
-        self.rate = rate
-        self._clock = clock
-        self._buckets: dict[int, _Bucket] = {}
-
-    def allow(self, user_id: int) -> bool:
-        now = self._clock()
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) > 100_000:
-                self._forget_full(now)
-            bucket = self._buckets[user_id] = _Bucket(tokens=self.burst, updated=now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True
-        return False
-
-    def should_warn(self, user_id: int) -> bool:
-        bucket = self._buckets[user_id]
-        now = self._clock()
-        if now - bucket.warned >= WARNING_GAP:
-            bucket.warned = now
-            return True
-        return False
-
-    def _forget_full(self, now: float) -> None:
-        for user_id, bucket in list(self._buckets.items()):
-            if bucket.tokens + (now - bucket.updated) * self.rate >= self.burst:
-                del self._buckets[user_id]
-
-
-async def throttle(update: Update, context: Context) -> None:
+async def throttle(update: Update, context: BotContext) -> None:
     """Runs before every handler: over the limit, answer briefly and stop the update here."""
     user = update.effective_user
     if user is None or update.poll_answer is not None:
         return
-    svc = services(context)
-    if svc.throttle.allow(user.id):
+    if context.throttle.allow(user.id):
         return
-    profile = await svc.quiz.storage.get_user(user.id)
-    lang = profile.lang if profile else lang_from_code(user.language_code)
+    lang = await context.quiz.known_lang(UserId(user.id)) or lang_from_code(user.language_code)
     if update.callback_query is not None:
-        await update.callback_query.answer(svc.t("notice.slow_down", lang))
+        await update.callback_query.answer(context.t("notice.slow_down", lang))
     elif (
         update.effective_chat is not None
         and update.effective_chat.type == "private"
-        and svc.throttle.should_warn(user.id)
+        and context.throttle.should_warn(user.id)
     ):
-        await update.effective_chat.send_message(svc.t("notice.slow_down", lang))
+        await update.effective_chat.send_message(context.t("notice.slow_down", lang))
     raise ApplicationHandlerStop

@@ -26,13 +26,19 @@ class FakeClock:
 
 
 @pytest.fixture
-async def service(tmp_path: Path, small_bank: QuestionBank):
-    store = await SQLiteStorage.open(str(tmp_path / "q.db"))
+async def store(tmp_path: Path):
+    """The service's storage, to check what it wrote (the service keeps its own private)."""
+    storage = await SQLiteStorage.open(str(tmp_path / "q.db"))
+    yield storage
+    await storage.close()
+
+
+@pytest.fixture
+def service(store: SQLiteStorage, small_bank: QuestionBank) -> QuizService:
     clock = FakeClock()
     svc = QuizService(small_bank, store, clock=clock, rng=random.Random(9))
     svc.clock = clock  # type: ignore[attr-defined]
-    yield svc
-    await store.close()
+    return svc
 
 
 async def play_through(service: QuizService, *, right: bool, confidence: Confidence | None = None) -> ResultView:
@@ -64,11 +70,11 @@ async def test_a_whole_quiz_then_progress(service: QuizService) -> None:
     assert progress.summary.total.answered == 3 and progress.quizzes_finished == 1
 
 
-async def test_missed_questions_come_back_in_review_first(service: QuizService) -> None:
+async def test_missed_questions_come_back_in_review_first(service: QuizService, store: SQLiteStorage) -> None:
     assert isinstance(await service.start(USER, QuizSpec(mode=QuizMode.REVIEW)), NothingToReview)
     missed = await play_through(service, right=False)
     assert missed.review_queue == 3 and missed.review_due == 3
-    answered = {a.question_id for a in await service.storage.answers(user_id=USER)}
+    answered = {a.question_id for a in await store.answers(user_id=USER)}
     review = await service.start(USER, QuizSpec(mode=QuizMode.REVIEW, count=10, ask_confidence=False))
     assert isinstance(review, QuestionView) and review.total == 3
     step = review
@@ -76,18 +82,18 @@ async def test_missed_questions_come_back_in_review_first(service: QuizService) 
         assert step.question.id in answered
         await service.choose(USER, step.session_id, position=step.position, shown=step.answer_shown)
         step = await service.next(USER, step.session_id, position=step.position)
-    items = await service.storage.review_items(USER)
+    items = await store.review_items(USER)
     assert {i.box for i in items} == {2} and all(i.due_at > service.clock.now for i in items)
 
 
-async def test_two_presses_at_once_count_once(service: QuizService) -> None:
+async def test_two_presses_at_once_count_once(service: QuizService, store: SQLiteStorage) -> None:
     view = await service.start(USER, QuizSpec(count=3, ask_confidence=False))
     results = await asyncio.gather(
         *(service.choose(USER, view.session_id, position=0, shown=0) for _ in range(5)), return_exceptions=True
     )
     assert sum(isinstance(r, RevealView) for r in results) == 1
     assert all(r.reason is Rejection.ALREADY_ANSWERED for r in results if isinstance(r, MoveRejected))
-    assert len(await service.storage.answers(user_id=USER)) == 1
+    assert len(await store.answers(user_id=USER)) == 1
 
 
 async def test_someone_elses_or_an_unknown_session_is_refused(service: QuizService) -> None:
@@ -118,10 +124,10 @@ async def test_cancel_keeps_answers_and_resume_shows_the_current_step(service: Q
     assert await service.current(USER) is None and await service.cancel(USER) is None
 
 
-async def test_forget_deletes_everything(service: QuizService) -> None:
+async def test_forget_deletes_everything(service: QuizService, store: SQLiteStorage) -> None:
     await service.user(USER, default_lang=Lang.EN)
     await play_through(service, right=False)
     await service.forget(USER)
     progress = await service.progress(USER)
     assert progress.summary.total.answered == 0 and progress.review_items == ()
-    assert await service.storage.get_user(USER) is None
+    assert await store.get_user(USER) is None

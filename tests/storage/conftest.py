@@ -9,8 +9,10 @@ without running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,8 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from bot.redact import redact_url
 from bot.storage import FullStorage
-from bot.storage.factory import redact_url
 from bot.storage.postgres import PostgresStorage
 from bot.storage.sqlite import SQLiteStorage
 
@@ -33,10 +35,12 @@ _probed: dict[str, str | None] = {}  # TEST_DATABASE_URL -> why it cannot be use
 
 @dataclass
 class Backend:
-    """One back-end for one test: `open()` opens another storage on the same database (like another process)."""
+    """One back-end for one test: `open()` opens another storage on the same database (like another process), and
+    `run_sql()` changes that database behind the storage's back, through the driver (as another program would)."""
 
     name: str
     opener: Callable[[], Awaitable[FullStorage]]
+    run_sql: Callable[[str], Awaitable[None]]
     opened: list[FullStorage] = field(default_factory=list)
 
     async def open(self) -> FullStorage:
@@ -95,14 +99,29 @@ async def fresh_schema(server: str) -> AsyncIterator[str]:
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     if request.param == "sqlite":
         path = str(tmp_path / "quiz.db")
-        sqlite = Backend("sqlite", lambda: SQLiteStorage.open(path))
+
+        async def run_sqlite(sql: str) -> None:
+            with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+                db.executescript(sql)
+
+        sqlite = Backend("sqlite", lambda: SQLiteStorage.open(path), run_sqlite)
         try:
             yield sqlite
         finally:
             await sqlite.close_all()
         return
     async with fresh_schema(await postgres_server()) as dsn:
-        postgres = Backend("postgres", lambda: PostgresStorage.open(dsn, retry_seconds=TEST_RETRY_SECONDS))
+
+        async def run_postgres(sql: str) -> None:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        postgres = Backend(
+            "postgres", lambda: PostgresStorage.open(dsn, retry_seconds=TEST_RETRY_SECONDS), run_postgres
+        )
         try:
             yield postgres
         finally:

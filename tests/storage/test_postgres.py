@@ -14,13 +14,17 @@ import time
 import asyncpg
 import pytest
 
-from bot.core.engine import UserId
+from bot.core.drill import DrillId
+from bot.core.engine import AnswerRecord, SessionId, UserId
+from bot.core.group import ChatId
 from bot.core.lang import Lang
+from bot.core.model import QuestionId
 from bot.core.users import UserProfile
+from bot.redact import redact_url, url_secrets
 from bot.storage import StorageError, open_storage, postgres, sqlite
-from bot.storage.factory import redact_url, url_secrets
 from bot.storage.postgres import SCHEMA_VERSION, PostgresStorage, _retrying
 from bot.storage.sqlite import SQLiteStorage
+from bot.storage.statements import FORGET_USER_ROWS
 
 PASSWORD = "s3cret-Pa55"
 
@@ -39,7 +43,6 @@ def test_postgres_keeps_step_with_sqlite() -> None:
     # A table or method added to one back-end must be added to the other.
     assert postgres.SCHEMA_VERSION == sqlite.SCHEMA_VERSION
     assert public_methods(PostgresStorage) == public_methods(SQLiteStorage)
-    assert set(postgres.FORGET_USER_ROWS) == set(sqlite.FORGET_USER_ROWS)
 
 
 def test_urls_are_shown_without_their_password() -> None:
@@ -172,7 +175,7 @@ async def test_every_table_about_a_person_is_forgotten(postgres_dsn: str) -> Non
         )
     finally:
         await conn.close()
-    assert {(r[0], r[1]) for r in rows} | {("users", "id")} == set(postgres.FORGET_USER_ROWS)
+    assert {(r[0], r[1]) for r in rows} | {("users", "id")} == set(FORGET_USER_ROWS)
 
 
 async def test_a_lost_connection_is_retried(postgres_dsn: str) -> None:
@@ -202,3 +205,43 @@ async def test_a_closed_storage_says_so(postgres_dsn: str) -> None:
     await store.close()
     with pytest.raises(StorageError, match="is closed"):
         await store.get_user(UserId(1))
+
+
+async def test_a_connection_goes_back_to_the_pool_as_it_came(postgres_dsn: str) -> None:
+    """Connections are released without asyncpg's reset query: no call may leave session state behind."""
+    store = await PostgresStorage.open(postgres_dsn, min_size=1, max_size=1)  # every call on the one connection
+    state = (
+        "SELECT current_setting('search_path'), current_setting('TimeZone'), current_setting('statement_timeout'), "
+        "current_setting('default_transaction_isolation'), current_setting('default_transaction_read_only'), "
+        "(SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'), "
+        "(SELECT count(*) FROM pg_cursors), (SELECT count(*) FROM pg_listening_channels())"
+    )
+    try:
+        async with store._pool.acquire() as conn:
+            before = tuple(await conn.fetchrow(state))
+        await store.save_user(UserProfile(id=UserId(5), lang=Lang.EN))  # one statement
+        assert await store.get_user(UserId(5)) is not None  # a read
+        assert await store.add_student(DrillId("d1"), 5, 1.0, limit=3) == "joined"  # a transaction with a lock
+        assert await store.set_nickname(DrillId("d1"), 5, "Amy") == "Amy"
+        assert await store.group_history(ChatId(-1)) == (0, [])  # a read-only snapshot
+        await store.move_group(ChatId(-1), ChatId(-2))  # a transaction with a savepoint
+        unstorable = AnswerRecord(
+            session_id=SessionId("s1"),
+            user_id=UserId(5),
+            question_id=QuestionId("alpha-1"),
+            topic="alpha",
+            position=0,
+            chosen=0,
+            correct=True,
+            confidence=None,
+            elapsed_ms=2**70,
+            answered_at=1.0,
+            context="private",
+        )
+        with pytest.raises(StorageError):  # a transaction that fails
+            await store.record_answer(unstorable)
+        async with store._pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert tuple(await conn.fetchrow(state)) == before
+    finally:
+        await store.close()

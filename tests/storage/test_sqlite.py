@@ -1,4 +1,5 @@
-"""SQLite specifics: its schema version lives in PRAGMA user_version, and its URLs name files.
+"""SQLite specifics: its schema version lives in PRAGMA user_version, its URLs name files, a lock held by another
+process is waited for (and past that, is a StorageError), and /forget knows every table about a person.
 
 Behaviour every back-end shares is tested in test_storage.py, on SQLite and on PostgreSQL.
 """
@@ -6,6 +7,7 @@ Behaviour every back-end shares is tested in test_storage.py, on SQLite and on P
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,10 @@ import pytest
 from bot.core.engine import UserId
 from bot.core.lang import Lang
 from bot.core.users import UserProfile
-from bot.storage import StorageError, open_storage
+from bot.storage import StorageError, open_storage, sqlite
 from bot.storage.factory import sqlite_path
 from bot.storage.sqlite import SCHEMA_VERSION, SQLiteStorage
+from bot.storage.statements import FORGET_USER_ROWS
 
 
 async def test_the_schema_version_is_the_user_version(tmp_path: Path) -> None:
@@ -105,3 +108,58 @@ async def test_a_write_waits_out_its_own_open_read_when_another_process_wrote(tm
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_database_locked_past_the_patience_is_a_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "q.db")
+    store = await SQLiteStorage.open(path)
+    monkeypatch.setattr(sqlite, "BEGIN_PATIENCE", 0.1)
+    await store._db.execute("PRAGMA busy_timeout=0")  # no wait of SQLite's own on top: the test stays short
+    holder = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process, writing for a long time
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match=r"^database is locked$") as caught:
+            await store.save_user(UserProfile(id=UserId(1), lang=Lang.EN))
+        assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    finally:
+        holder.rollback()
+        holder.close()
+    await store.save_user(UserProfile(id=UserId(1), lang=Lang.EN))  # the lock is free again: so is the storage
+    assert await store.get_user(UserId(1)) is not None
+    await store.close()
+
+
+async def test_a_database_that_refuses_writes_is_a_storage_error(tmp_path: Path) -> None:
+    store = await SQLiteStorage.open(str(tmp_path / "q.db"))
+    await store.save_user(UserProfile(id=UserId(1), lang=Lang.EN))
+    await store._db.execute("PRAGMA query_only=ON")  # as a read-only file or medium would
+    with pytest.raises(StorageError, match="readonly"):
+        await store.save_user(UserProfile(id=UserId(2), lang=Lang.EN))
+    assert await store.get_user(UserId(1)) is not None  # reads go on
+    await store._db.execute("PRAGMA query_only=OFF")
+    await store.save_user(UserProfile(id=UserId(2), lang=Lang.EN))  # and no transaction was left open
+    await store.close()
+
+
+async def test_every_table_about_a_person_is_forgotten(tmp_path: Path) -> None:
+    store = await SQLiteStorage.open(str(tmp_path / "q.db"))
+    tables = [row[0] for row in await store._db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    about_people = {("users", "id")}
+    for table in tables:
+        for column in await store._db.execute_fetchall(f"SELECT name FROM pragma_table_info('{table}')"):
+            if column[0] in ("user_id", "teacher_id"):
+                about_people.add((table, column[0]))
+    await store.close()
+    assert about_people == set(FORGET_USER_ROWS)
+
+
+async def test_an_sqlite_too_old_for_the_statements_is_refused_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite.sqlite3, "sqlite_version_info", (3, 29, 0))
+    monkeypatch.setattr(sqlite.sqlite3, "sqlite_version", "3.29.0")
+    with pytest.raises(StorageError, match=r"^SQLite 3\.29\.0 is too old: the bot needs 3\.30\.0 or newer"):
+        await SQLiteStorage.open(str(tmp_path / "q.db"))
+    assert not (tmp_path / "q.db").exists()

@@ -2,7 +2,8 @@
 
 Round trips, version checks, answers recorded exactly once (also under concurrent writers and across two
 storages on one database, like two bot processes), group sessions, members, polls, leaderboards, history,
-moving a group, drills, and /forget.
+moving a group, drills, and /forget; failures, which are StorageErrors on every back-end, never a driver's own
+error; and ties (equal scores, times, names), which every back-end breaks the same way.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ async def test_a_commit_that_fails_half_way_writes_nothing(storage: FullStorage,
     await storage.commit(session, expected_version=None)
     answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
     unstorable = replace(record(), elapsed_ms=2**70)  # the session update succeeds, then the answer insert fails
-    with pytest.raises((StorageError, OverflowError)):  # PostgreSQL's error, or sqlite3's
+    with pytest.raises(StorageError):
         await storage.commit(answered, expected_version=0, answer=unstorable)
     assert await storage.get_session(session.id) == session
     assert await storage.answers(session_id=session.id) == []
@@ -782,3 +783,156 @@ async def test_the_upgrade_that_adds_the_tallies_counts_what_is_already_stored(
     assert await upgraded.schema_version() == module.SCHEMA_VERSION
     assert await upgraded.answer_tally(sid, 0) == (3, 2)
     assert await upgraded.count_answers(sid, 1) == 0
+
+
+# ---------------------------------------------------------------- failures: StorageError, never a driver's error
+
+
+def assert_storage_error(caught: pytest.ExceptionInfo[StorageError]) -> None:
+    """The error is the storage's own, one line, with the driver's error kept as its cause for the log."""
+    assert type(caught.value) is StorageError
+    assert "\n" not in str(caught.value) and str(caught.value)
+    assert caught.value.__cause__ is not None
+
+
+async def test_a_closed_storage_says_so(backend: Backend) -> None:
+    store = await backend.open()
+    await store.close()
+    await store.close()  # closing twice is harmless
+    with pytest.raises(StorageError, match="is closed"):
+        await store.get_user(USER)
+    with pytest.raises(StorageError, match="is closed"):
+        await store.save_user(UserProfile(id=USER, lang=Lang.EN))
+    with pytest.raises(StorageError, match="is closed"):
+        await store.record_group_answers([GroupAnswerEntry(record=group_answer(5), name="Ann")])
+
+
+async def test_a_violated_constraint_is_a_storage_error_and_the_storage_goes_on(backend: Backend) -> None:
+    storage = await backend.open()
+    await storage.save_user(UserProfile(id=USER, lang=Lang.EN))
+    await backend.run_sql("CREATE UNIQUE INDEX users_one_per_lang ON users (lang)")  # another program's rule
+    with pytest.raises(StorageError) as caught:
+        await storage.save_user(UserProfile(id=UserId(7), lang=Lang.EN))
+    assert_storage_error(caught)
+    # Nothing of the failed write stayed, and the next writes go through (no transaction or lock left behind).
+    assert await storage.get_user(UserId(7)) is None
+    await storage.save_user(UserProfile(id=UserId(7), lang=Lang.ZH_HANT))
+    assert (await storage.get_user(UserId(7))).lang is Lang.ZH_HANT
+
+
+async def test_a_failure_inside_a_transaction_is_a_storage_error_and_rolls_it_back(
+    backend: Backend, small_bank: QuestionBank
+) -> None:
+    storage = await backend.open()
+    session = new_session(small_bank)
+    assert await storage.commit(session, expected_version=None)
+    await backend.run_sql("CREATE UNIQUE INDEX one_answer_per_topic ON answers (user_id, topic)")
+    assert await storage.record_answer(record("other"))
+    answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
+    with pytest.raises(StorageError) as caught:  # the session moves, then its answer breaks the rule
+        await storage.commit(answered, expected_version=session.version, answer=record())
+    assert_storage_error(caught)
+    assert await storage.get_session(session.id) == session
+    with pytest.raises(StorageError):
+        await storage.record_group_answers([GroupAnswerEntry(record=record(), name="Me")])
+    assert await storage.members(GroupSessionId("s1")) == []
+    assert await storage.commit(answered, expected_version=session.version)
+
+
+async def test_a_missing_table_is_a_storage_error_for_reads_and_writes(backend: Backend) -> None:
+    storage = await backend.open()
+    await backend.run_sql("DROP TABLE group_polls")
+    with pytest.raises(StorageError) as caught:
+        await storage.poll_target("p1")
+    assert_storage_error(caught)
+    with pytest.raises(StorageError) as caught:
+        await storage.map_poll("p1", GroupSessionId("g1"), 0)
+    assert_storage_error(caught)
+    await storage.save_user(UserProfile(id=USER, lang=Lang.EN))  # the rest still works
+    assert await storage.get_user(USER) is not None
+
+
+# ---------------------------------------------------------------- ties: broken the same way on every back-end
+# Text ids that differ in case: in code-point order (both back-ends) "B" < "a" < "b", whatever the collation
+# the PostgreSQL database was made with (en_US would put "a" first).
+
+
+async def test_equal_times_list_members_students_and_answers_by_id(
+    storage: FullStorage, small_bank: QuestionBank
+) -> None:
+    sid = GroupSessionId("g1")
+    for user in (3, 1, 2):
+        await storage.add_member(sid, user, f"u{user}", 1.0)
+    assert [m.user_id for m in await storage.members(sid)] == [1, 2, 3]
+    # Equal points, right answers and join times: by user id.
+    assert [s.user_id for s in await storage.leaderboard(sid)] == [1, 2, 3]
+    assert [s.user_id for s in await storage.leaderboard(sid, limit=1)] == [1]
+    for user in (3, 1, 2):
+        await storage.record_answer(group_answer(user, at=5.0))
+    # Answers at the same moment: in the order they were stored.
+    assert [a.user_id for a in await storage.answers(session_id=SessionId(sid))] == [3, 1, 2]
+    made = drill(small_bank)
+    await storage.create_drill(made)
+    for user in (3, 1, 2):
+        await storage.add_student(made.id, user, 1.0, limit=10)
+    assert [s.user_id for s in await storage.students(made.id)] == [1, 2, 3]
+
+
+async def test_equal_scores_and_names_order_by_text_code_points(storage: FullStorage) -> None:
+    for question in ("b-1", "B-2", "a-3"):
+        item = ReviewItem(user_id=USER, question_id=QuestionId(question), box=1, due_at=10.0)
+        await storage.record_answer(
+            replace(record(), question_id=item.question_id, position=len(question) + ord(question[0])),
+            review=ReviewUpdate(user_id=USER, question_id=item.question_id, item=item),
+        )
+    assert [i.question_id for i in await storage.review_items(USER)] == ["B-2", "a-3", "b-1"]
+    sid = GroupSessionId("g1")
+    for question in ("b-1", "B-2", "a-3"):
+        answer = replace(group_answer(5), question_id=QuestionId(question), user_id=UserId(ord(question[0])))
+        await storage.record_answer(answer)
+    assert [t.question_id for t in await storage.question_tallies(sid)] == ["B-2", "a-3", "b-1"]
+
+
+async def test_equal_deadlines_and_times_order_sessions_by_id(storage: FullStorage, small_bank: QuestionBank) -> None:
+    for sid, chat in (("g-b", -1), ("g-B", -2), ("g-a", -3)):
+        assert await storage.commit_group(lobby(small_bank, sid, ChatId(chat), now=0.0), expected_version=None)
+    order = [GroupSessionId("g-B"), GroupSessionId("g-a"), GroupSessionId("g-b")]
+    assert [s.id for s in await storage.active_group_sessions()] == order
+    assert await storage.due_group_sessions(1000.0) == order
+    # Two open sessions in one chat, started at the same moment: the same one is "the" active one everywhere.
+    assert await storage.commit_group(lobby(small_bank, "h-b", CHAT), expected_version=None)
+    assert await storage.commit_group(lobby(small_bank, "h-B", CHAT), expected_version=None)
+    assert (await storage.active_group_session(CHAT)).id == "h-B"
+    for sid in ("f-b", "f-B", "f-a"):
+        await finish(storage, lobby(small_bank, sid, NEW_CHAT), at=100.0, phase=GroupPhase.FINISHED)
+    total, records = await storage.group_history(NEW_CHAT, limit=2)
+    assert (total, [r.session_id for r in records]) == (3, ["f-B", "f-a"])
+    for sid in ("s-b", "s-B"):
+        assert await storage.commit(new_session(small_bank, sid), expected_version=None)
+    assert (await storage.active_session(USER)).id == "s-B"
+
+
+async def test_equal_times_order_drills_and_waiting_students_by_id(
+    storage: FullStorage, small_bank: QuestionBank
+) -> None:
+    for did, code in (("d-b", "AAA111"), ("d-B", "BBB222"), ("d-a", "CCC333")):
+        made = drill(small_bank, did, code, now=10.0).bump(phase=DrillPhase.ASKING, position=0, deadline=50.0)
+        assert await storage.create_drill(made)
+        await storage.add_student(made.id, 1, 5.0, limit=10)
+    assert [d.id for d in await storage.teacher_drills(9)] == ["d-B", "d-a", "d-b"]
+    assert [d.id for d in await storage.timed_drills()] == ["d-B", "d-a", "d-b"]
+    assert (await storage.awaiting_nickname(1)).drill_id == "d-B"
+
+
+async def test_students_without_a_nickname_list_by_user_in_drill_answers(
+    storage: FullStorage, small_bank: QuestionBank
+) -> None:
+    made = drill(small_bank)
+    await storage.create_drill(made)
+    for user in (3, 1, 2):
+        await storage.add_student(made.id, user, 1.0, limit=10)
+        await storage.link_session(made.id, DrillRound.MAIN, user, "live")
+        await storage.record_answer(group_answer(user, sid="live"))
+    await storage.set_nickname(made.id, 2, "Bo")
+    got = await storage.drill_answers(made.id)
+    assert [(a.nickname, a.user_id) for a in got] == [("", 1), ("", 3), ("Bo", 2)]

@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from bot.config import load_settings
 from bot.core.engine import UserId
+from bot.services import RevealView
 from bot.services.bank import open_bank
 from bot.telegram.app import BotRuntime
 from bot.telegram.context import SERVICES_KEY, BotServices
@@ -37,10 +38,9 @@ class RunningBot:
 
     async def right_option(self, user_id: int) -> int:
         """Where the right answer stands among the shown options of the user's current question."""
-        session = await self.services.quiz.storage.active_session(UserId(user_id))
-        assert session is not None, "no active quiz"
-        item = session.current
-        return item.order.index(BANK.get(item.question_id).answer)
+        current = await self.services.quiz.current(UserId(user_id))
+        assert current is not None, "no active quiz"
+        return current.view.answer_shown if isinstance(current, RevealView) else current.answer_shown
 
 
 def bot_settings(api: BotApiEmulator, database: Path, **overrides: str):

@@ -19,9 +19,11 @@ import pytest
 from telegram import Update
 
 from bot.config import mask
-from bot.core.drill import DrillMode, DrillSpec
+from bot.core.drill import DrillMode, DrillRound, DrillSpec
+from bot.core.engine import UserId
 from bot.core.lang import Lang
 from bot.logs import configure_logging, redact
+from bot.services.drill_views import Panel
 from bot.telegram import callbacks as cb
 from bot.telegram.callbacks import WizardState
 from bot.telegram.drill_render import COUNTS, OPEN_DAYS, RETEST_DAYS, SECONDS
@@ -334,10 +336,10 @@ async def test_callback_queries_without_a_message_are_answered_politely(
         cb.join("nosuchsession"),
         cb.group_answer("nosuchsession", 0, 0),
         cb.group_language(Lang.EN),
-        cb.teacher("nosuchdrill", "r"),
-        cb.live_choice("nosuchdrill", "m", 0, 0),
-        cb.live_rating("nosuchdrill", "m", 0, 0, None),
-        cb.self_start("nosuchdrill", "m"),
+        cb.teacher("nosuchdrill", cb.TeacherMove.REPORT),
+        cb.live_choice("nosuchdrill", DrillRound.MAIN, 0, 0),
+        cb.live_rating("nosuchdrill", DrillRound.MAIN, 0, 0, None),
+        cb.self_start("nosuchdrill", DrillRound.MAIN),
     ]
     mark = bot.api.mark()
     for data in datas:
@@ -380,7 +382,7 @@ async def test_absurd_nicknames_are_trimmed_or_refused(bot: RunningBot, caplog: 
     svc = bot.services
     drill = await svc.drill.create(teacher["id"], DrillSpec(count=3, mode=DrillMode.LIVE))
     assert drill is not None
-    control = svc.drill_render.control(drill, [], Lang.EN)  # the panel, as the wizard's last step sends it
+    control = svc.drill_render.control(Panel(drill=drill, nicknames=[]), Lang.EN)  # as the wizard sends it
     panel = await bot.runtime.application.bot.send_message(teacher["id"], control.text, reply_markup=control.markup)
     await svc.drill.note_control_message(drill.id, panel.message_id)
     nicknames = {
@@ -424,7 +426,7 @@ async def test_200_presses_of_one_answer_button_store_one_answer(
     api = bot.api
     user = api.make_user(28_000, "Hammer", language_code="en")
     await ask(bot, user, "/start")
-    profile = await bot.services.quiz.storage.get_user(user["id"])
+    profile = await bot.services.quiz.user(UserId(user["id"]), default_lang=Lang.EN)
     await bot.services.quiz.update_user(replace(profile, ask_confidence=False))  # one press scores
     question = await ask(bot, user, "/quiz")
     data = buttons(question)[1]
@@ -462,16 +464,16 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
         "l:de",
         "m:admin",
         "f:maybe",
-        cb.teacher("nosuchdrill", "r"),
-        cb.teacher("nosuchdrill", "n"),
-        cb.teacher("nosuchdrill", "v"),
-        cb.teacher("nosuchdrill", "f"),
-        cb.teacher("nosuchdrill", "p"),
-        cb.teacher("nosuchdrill", "s"),
-        cb.teacher("nosuchdrill", "c"),
-        cb.live_choice("nosuchdrill", "m", 0, 0),
-        cb.live_rating("nosuchdrill", "m", 0, 0, None),
-        cb.self_start("nosuchdrill", "r"),
+        cb.teacher("nosuchdrill", cb.TeacherMove.REPORT),
+        cb.teacher("nosuchdrill", cb.TeacherMove.NEXT),
+        cb.teacher("nosuchdrill", cb.TeacherMove.REVEAL),
+        cb.teacher("nosuchdrill", cb.TeacherMove.FINISH_ROUND),
+        cb.teacher("nosuchdrill", cb.TeacherMove.POST_TEST),
+        "D:nosuchdrill:s",
+        cb.teacher("nosuchdrill", cb.TeacherMove.CLOSE),
+        cb.live_choice("nosuchdrill", DrillRound.MAIN, 0, 0),
+        cb.live_rating("nosuchdrill", DrillRound.MAIN, 0, 0, None),
+        cb.self_start("nosuchdrill", DrillRound.RETEST),
         "",
         "a",
         "a:",
@@ -657,7 +659,7 @@ async def test_a_forged_wizard_cannot_create_a_drill_the_wizard_never_offers(
     api = bot.api
     user = api.make_user(32_000, "Wz", language_code="en")
     overview = await ask(bot, user, "/drill")
-    forged = WizardState(topics=0xFFFF, count=99, seconds=1, mode="l", days=0, pair=True, retest=99, step=9)
+    forged = WizardState(topics=0xFFFF, count=99, seconds=1, mode=DrillMode.LIVE, days=0, pair=True, retest=99, step=9)
     mark = api.mark()
     api.press_raw(user, user["id"], overview["message_id"], forged.encode())
     await api.wait_for("answerCallbackQuery", since=mark)

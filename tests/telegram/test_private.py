@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+from bot.core.engine import UserId
+from bot.core.lang import Lang
 from bot.telegram import callbacks as cb
 from tests.telegram.conftest import RunningBot
 
@@ -32,8 +34,12 @@ async def ask(bot: RunningBot, user: dict, text: str) -> dict:
 
 
 async def press(bot: RunningBot, user: dict, message: dict, data: str, method: str = "answerCallbackQuery"):
+    """Press a button and wait for the bot's `method` call about it: for answerCallbackQuery, the answer to this
+    very press (an earlier press's answer may still be on its way, and would return before this one is handled)."""
     mark = bot.api.mark()
-    bot.api.press_button(user, message, data)
+    pressed = bot.api.press_button(user, message, data)
+    if method == "answerCallbackQuery":
+        return await bot.api.wait_for(method, since=mark, callback_query_id=pressed["callback_query"]["id"])
     return await bot.api.wait_for(method, since=mark)
 
 
@@ -242,7 +248,7 @@ async def test_two_presses_at_once_count_once(bot: RunningBot) -> None:
     user = bot.api.make_user(302, "Mo", language_code="en")
     await press(bot, user, (await ask(bot, user, "/lang")), "l:en")
     # Skip the confidence step for this user so one press scores.
-    profile = await bot.services.quiz.storage.get_user(302)
+    profile = await bot.services.quiz.user(UserId(302), default_lang=Lang.EN)
     from dataclasses import replace
 
     await bot.services.quiz.update_user(replace(profile, ask_confidence=False))

@@ -1,0 +1,58 @@
+"""The one place storage is opened and handed to the use cases; adapters get the services, never the storage.
+
+`python -m bot play`, `report` and `run` all open their services here, so a new storage back-end or a new service
+is wired once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.group import GroupRules
+from ..core.model import QuestionBank
+from ..storage import StorageError, open_storage
+from ..storage.base import FullStorage
+from .drill import DrillService
+from .group import GroupService
+from .quiz import QuizService
+
+__all__ = ["ServiceSet", "StorageError", "open_services"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSet:
+    """The use cases over one open storage; `close` closes that storage."""
+
+    quiz: QuizService
+    group: GroupService
+    drill: DrillService
+    _storage: FullStorage
+
+    async def close(self) -> None:
+        await self._storage.close()
+
+
+async def open_services(
+    database_url: str,
+    bank: QuestionBank,
+    *,
+    base: Path,
+    rules: GroupRules | None = None,
+    max_students: int = 200,
+    clock: Callable[[], float] = time.time,
+    rng: random.Random | None = None,
+) -> ServiceSet:
+    """Open the database at `database_url` (relative SQLite paths from `base`) and build every service over it.
+    Raises StorageError when it can't be opened."""
+    storage = await open_storage(database_url, base=base)
+    quiz = QuizService(bank, storage, clock=clock, rng=rng)
+    return ServiceSet(
+        quiz=quiz,
+        group=GroupService(bank, storage, rules=rules or GroupRules(), clock=clock, rng=rng),
+        drill=DrillService(bank, storage, quiz, max_students=max_students, clock=clock, rng=rng),
+        _storage=storage,
+    )
