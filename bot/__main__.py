@@ -151,7 +151,7 @@ def print_coverage(bank: QuestionBank, article_path: Path) -> int:
     missing = [n for n, count in coverage.items() if count == 0]
     print("\nquestions per article paragraph:")
     for number, count in coverage.items():
-        print(f"  P{number:<3} {count:>3}   {article.paragraph(number)[:30]}…")
+        print(f"  P{number:<3} {count:>3}   {(article.paragraph(number) or '')[:30]}…")
     if missing:
         print(f"paragraphs with a point and no question: {', '.join(f'P{n}' for n in missing)}", file=sys.stderr)
         return 1
