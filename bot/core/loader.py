@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -311,41 +311,38 @@ def _check_keys(mapping: LineDict, allowed: set[str], ctx: _FileContext, what: s
             ctx.add(mapping.line_of(key), f"{what}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
 
 
-def _load_retired(path: Path, display: str, collector: _Collector) -> None:
+def _id_entries(
+    path: Path, display: str, collector: _Collector, *, key: str, shape: str, each: str
+) -> Iterator[tuple[_FileContext, LineDict]]:
+    """The entries of a `key:` list of mappings with an `id`, each with a context that reports against that id."""
     ctx = _FileContext(path=path, display=display, problems=collector.problems)
     data = _read(path, ctx)
     if data is None:
         return
-    entries = data.get("retired") if isinstance(data, dict) else None
+    entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        ctx.add(getattr(data, "line", 1), "expected a mapping with a `retired:` list of {id, reason}")
+        ctx.add(getattr(data, "line", 1), f"expected a mapping with a `{key}:` list of {shape}")
         return
     for entry in entries:
         if not isinstance(entry, LineDict) or not isinstance(entry.get("id"), str):
-            ctx.add(getattr(entry, "line", 1), "each retired entry needs an `id`")
+            ctx.add(getattr(entry, "line", 1), f"each {each} needs an `id`")
             continue
         ctx.question_id = entry["id"] if ID_PATTERN.match(entry["id"]) else repr(entry["id"])
-        if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
-            ctx.add(entry.line, "a retired id needs a `reason`")
-        collector.retired[entry["id"]] = f"{display}:{entry.line}"
+        yield ctx, entry
         ctx.question_id = "-"
 
 
+def _load_retired(path: Path, display: str, collector: _Collector) -> None:
+    for ctx, entry in _id_entries(path, display, collector, key="retired", shape="{id, reason}", each="retired entry"):
+        if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
+            ctx.add(entry.line, "a retired id needs a `reason`")
+        collector.retired[entry["id"]] = f"{display}:{entry.line}"
+
+
 def _load_sources(path: Path, display: str, converter: _Converter, collector: _Collector) -> None:
-    ctx = _FileContext(path=path, display=display, problems=collector.problems)
-    data = _read(path, ctx)
-    if data is None:
-        return
-    entries = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        ctx.add(getattr(data, "line", 1), "expected a mapping with a `sources:` list of {id, name, title, ...}")
-        return
-    for entry in entries:
-        if not isinstance(entry, LineDict) or not isinstance(entry.get("id"), str):
-            ctx.add(getattr(entry, "line", 1), "each source needs an `id`")
-            continue
+    sources = _id_entries(path, display, collector, key="sources", shape="{id, name, title, ...}", each="source")
+    for ctx, entry in sources:
         source_id = entry["id"]
-        ctx.question_id = source_id if ID_PATTERN.match(source_id) else repr(source_id)
         _check_keys(entry, NAMED_SOURCE_KEYS, ctx, "source")
         ok = bool(ID_PATTERN.match(source_id))
         if not ok:
@@ -369,7 +366,6 @@ def _load_sources(path: Path, display: str, converter: _Converter, collector: _C
         if ok and name is not None:
             collector.sources[source_id] = NamedSource(id=source_id, name=name, **texts)
             collector.source_lines[source_id] = f"{display}:{entry.line}"
-        ctx.question_id = "-"
 
 
 def _load_usage(path: Path, display: str, collector: _Collector) -> None:
