@@ -14,8 +14,7 @@ from pathlib import Path
 
 from ..core.group import GroupRules
 from ..core.model import QuestionBank
-from ..storage import StorageError, open_storage
-from ..storage.base import FullStorage
+from ..storage import SQLStorage, StorageError, open_storage
 from .drill import DrillService
 from .group import GroupService
 from .quiz import QuizService
@@ -30,7 +29,7 @@ class ServiceSet:
     quiz: QuizService
     group: GroupService
     drill: DrillService
-    _storage: FullStorage
+    _storage: SQLStorage
 
     async def close(self) -> None:
         await self._storage.close()

@@ -1,6 +1,7 @@
-"""Storage behind one small interface: SQLite by default (PostgreSQL for larger deployments)."""
+"""Storage behind the services' narrow interfaces: SQLite by default (PostgreSQL for larger deployments)."""
 
-from .base import FullStorage, GroupStorage, ReviewUpdate, Storage, StorageError
+from .base import ReviewUpdate, StorageError
 from .factory import open_storage
+from .sql import SQLStorage
 
-__all__ = ["FullStorage", "GroupStorage", "ReviewUpdate", "Storage", "StorageError", "open_storage"]
+__all__ = ["ReviewUpdate", "SQLStorage", "StorageError", "open_storage"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .base import FullStorage, StorageError
+from .base import StorageError
+from .sql import SQLStorage
 
 POSTGRES_SCHEMES = frozenset({"postgresql", "postgres"})
 
@@ -24,7 +25,7 @@ def sqlite_path(url: str, *, base: Path) -> str:
     return str(resolved)
 
 
-async def open_storage(url: str, *, base: Path | None = None) -> FullStorage:
+async def open_storage(url: str, *, base: Path | None = None) -> SQLStorage:
     """Open (creating or upgrading the schema as needed) the database at `url`.
 
     Each back-end is imported only when asked for, so SQLite deployments need no asyncpg.

@@ -84,7 +84,11 @@ class LostRace(Exception):
 
 
 class SQLStorage(ABC):
-    """Everything the bot stores, over `Statements` in the back-end's dialect. Each method is one unit of work."""
+    """Everything the bot stores, over `Statements` in the back-end's dialect. Each method is one unit of work.
+
+    This is what `open_storage` returns. The services never name it: each declares the narrow Protocol it needs
+    (`QuizStore`, `GroupStore`, `DrillStore`) and the wiring's type check proves this class satisfies them all.
+    """
 
     _sql: Statements  # set by each back-end to the statements in its dialect
 
@@ -120,7 +124,8 @@ class SQLStorage(ABC):
     async def move_group(self, old_chat_id: ChatId, new_chat_id: ChatId) -> None: ...
 
     @abstractmethod
-    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]: ...
+    async def record_group_answers(self, answers: Sequence[GroupAnswerEntry]) -> list[bool]:
+        """Many answers in one transaction (group commit); True for each that counts (a member's first)."""
 
     @abstractmethod
     async def review_items_for(
@@ -166,7 +171,12 @@ class SQLStorage(ABC):
         answer: AnswerRecord | None = None,
         review: ReviewUpdate | None = None,
     ) -> bool:
-        """Save a session move atomically (see `Storage.commit`): False when it lost a race, and nothing is written."""
+        """Save a session move atomically.
+
+        The session is inserted when `expected_version` is None, else updated only if the stored version still
+        equals it; the answer is inserted only if (session, position, user) has none yet. If either condition
+        fails nothing is written and the result is False: the move lost a race and must not count.
+        """
         state = session_state(session)
         updated = session.finished_at or session.asked_at
         args: tuple[Any, ...]

@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 
 from bot.redact import redact_url
-from bot.storage import FullStorage
+from bot.storage import SQLStorage
 from bot.storage.postgres import PostgresStorage
 from bot.storage.sqlite import SQLiteStorage
 
@@ -39,11 +39,11 @@ class Backend:
     `run_sql()` changes that database behind the storage's back, through the driver (as another program would)."""
 
     name: str
-    opener: Callable[[], Awaitable[FullStorage]]
+    opener: Callable[[], Awaitable[SQLStorage]]
     run_sql: Callable[[str], Awaitable[None]]
-    opened: list[FullStorage] = field(default_factory=list)
+    opened: list[SQLStorage] = field(default_factory=list)
 
-    async def open(self) -> FullStorage:
+    async def open(self) -> SQLStorage:
         store = await self.opener()
         self.opened.append(store)
         return store
@@ -129,7 +129,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 @pytest.fixture
-async def storage(backend: Backend) -> FullStorage:
+async def storage(backend: Backend) -> SQLStorage:
     """A storage on an empty database, closed after the test."""
     return await backend.open()
 

@@ -46,7 +46,7 @@ from bot.core.lang import Lang
 from bot.core.model import QuestionBank, QuestionId
 from bot.core.review import ReviewItem
 from bot.core.users import UserProfile
-from bot.storage import FullStorage, ReviewUpdate, StorageError, postgres, sqlite
+from bot.storage import ReviewUpdate, SQLStorage, StorageError, postgres, sqlite
 from bot.storage.base import GroupAnswerEntry
 
 from .conftest import Backend
@@ -118,7 +118,7 @@ def group_answer(
     )
 
 
-async def finish(storage: FullStorage, session: GroupSession, *, at: float, phase: GroupPhase) -> GroupSession:
+async def finish(storage: SQLStorage, session: GroupSession, *, at: float, phase: GroupPhase) -> GroupSession:
     """Store `session` and then its end (finished or stopped at `at`)."""
     assert await storage.commit_group(session, expected_version=None)
     done = session.bump(phase=phase, deadline=None, finished_at=at)
@@ -137,7 +137,7 @@ def drill(bank: QuestionBank, did: str = "d1", code: str = "ABC123", teacher: in
 # ---------------------------------------------------------------- people and private quizzes
 
 
-async def test_user_round_trip_and_update(storage: FullStorage) -> None:
+async def test_user_round_trip_and_update(storage: SQLStorage) -> None:
     assert await storage.get_user(USER) is None
     profile = UserProfile(id=USER, lang=Lang.ZH_HANS, created_at=5.0)
     await storage.save_user(profile)
@@ -147,7 +147,7 @@ async def test_user_round_trip_and_update(storage: FullStorage) -> None:
     assert await storage.get_user(USER) == replace(profile, lang=Lang.EN, active=False, ask_confidence=False)
 
 
-async def test_session_insert_update_and_version_check(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_session_insert_update_and_version_check(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     assert await storage.commit(session, expected_version=None)
     assert not await storage.commit(session, expected_version=None)  # same id twice
@@ -160,7 +160,7 @@ async def test_session_insert_update_and_version_check(storage: FullStorage, sma
     assert await storage.get_session(SessionId("nope")) is None
 
 
-async def test_session_values_read_back_exactly(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_session_values_read_back_exactly(storage: SQLStorage, small_bank: QuestionBank) -> None:
     # Floats JSON writes with an exponent, or that a decimal type would reshape, come back as the same floats.
     session = replace(new_session(small_bank), started_at=1e17, asked_at=0.1 + 0.2, pending_elapsed=1e-7)
     assert await storage.commit(session, expected_version=None)
@@ -169,7 +169,7 @@ async def test_session_values_read_back_exactly(storage: FullStorage, small_bank
     assert isinstance(stored.started_at, float) and isinstance(stored.pending_elapsed, float)
 
 
-async def test_an_answer_is_recorded_exactly_once(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_an_answer_is_recorded_exactly_once(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     await storage.commit(session, expected_version=None)
     answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
@@ -181,7 +181,7 @@ async def test_an_answer_is_recorded_exactly_once(storage: FullStorage, small_ba
     assert await storage.answers(user_id=USER) == [record()]
 
 
-async def test_a_commit_that_fails_half_way_writes_nothing(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_a_commit_that_fails_half_way_writes_nothing(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     await storage.commit(session, expected_version=None)
     answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
@@ -193,7 +193,7 @@ async def test_a_commit_that_fails_half_way_writes_nothing(storage: FullStorage,
     assert await storage.commit(answered, expected_version=0, answer=record())
 
 
-async def test_concurrent_commits_of_one_move_count_once(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_concurrent_commits_of_one_move_count_once(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     await storage.commit(session, expected_version=None)
     answered = choose(session, small_bank, position=0, shown_choice=0, now=11).session
@@ -221,7 +221,7 @@ async def test_two_storages_on_one_database_commit_a_move_once(backend: Backend,
     assert await second.get_session(session.id) == current
 
 
-async def test_review_items_upsert_and_delete(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_review_items_upsert_and_delete(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     item = ReviewItem(user_id=USER, question_id=QuestionId("alpha-1"), box=1, due_at=10.0)
     update = ReviewUpdate(user_id=USER, question_id=item.question_id, item=item)
@@ -243,7 +243,7 @@ async def test_review_items_upsert_and_delete(storage: FullStorage, small_bank: 
     assert await storage.review_item(USER, item.question_id) is None
 
 
-async def test_finished_sessions_are_not_active(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_finished_sessions_are_not_active(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = new_session(small_bank)
     s = session
     await storage.commit(s, expected_version=None)
@@ -266,7 +266,7 @@ async def test_schema_version_and_data_survive_reopening(backend: Backend) -> No
     assert (await again.get_user(USER)).lang is Lang.ZH_HANT
 
 
-async def test_forget_removes_every_row_of_the_user(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_forget_removes_every_row_of_the_user(storage: SQLStorage, small_bank: QuestionBank) -> None:
     other = UserId(7)
     await storage.save_user(UserProfile(id=USER, lang=Lang.EN))
     await storage.save_user(UserProfile(id=other, lang=Lang.EN))
@@ -310,7 +310,7 @@ async def test_forget_removes_every_row_of_the_user(storage: FullStorage, small_
 # ---------------------------------------------------------------- groups
 
 
-async def test_group_settings_round_trip(storage: FullStorage) -> None:
+async def test_group_settings_round_trip(storage: SQLStorage) -> None:
     assert await storage.get_group(CHAT) is None
     info = GroupInfo(chat_id=CHAT, lang="en", title="Class 3B", added_by=9, created_at=5.0)
     await storage.save_group(info)
@@ -320,7 +320,7 @@ async def test_group_settings_round_trip(storage: FullStorage) -> None:
     assert await storage.get_group(CHAT) == replace(info, lang="zh-Hant", title="3B", active=False)
 
 
-async def test_group_session_insert_update_and_version_check(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_group_session_insert_update_and_version_check(storage: SQLStorage, small_bank: QuestionBank) -> None:
     session = lobby(small_bank)
     assert await storage.commit_group(session, expected_version=None)
     assert not await storage.commit_group(session, expected_version=None)  # same id twice
@@ -349,7 +349,7 @@ async def test_concurrent_group_moves_count_once(backend: Backend, small_bank: Q
     assert await second.get_group_session(session.id) == asked
 
 
-async def test_active_group_sessions_by_deadline_paused_first(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_active_group_sessions_by_deadline_paused_first(storage: SQLStorage, small_bank: QuestionBank) -> None:
     asking = begin(lobby(small_bank, "g1", ChatId(-1)), now=5)  # deadline 25
     paused = replace(begin(lobby(small_bank, "g2", ChatId(-2)), now=0), phase=GroupPhase.PAUSED, deadline=None)
     waiting = lobby(small_bank, "g3", ChatId(-3), now=10)  # deadline 70
@@ -379,7 +379,7 @@ async def test_a_session_held_by_a_worker_showing_it_is_not_due_for_any_sweep(
     await showing.hold_group_session(GroupSessionId("gone"), 50.0)  # no such session: nothing to hold
 
 
-async def test_add_member_is_idempotent(storage: FullStorage) -> None:
+async def test_add_member_is_idempotent(storage: SQLStorage) -> None:
     sid = GroupSessionId("g1")
     assert await storage.add_member(sid, 5, "Ann", 1.0)
     assert not await storage.add_member(sid, 5, "Ann again", 2.0)
@@ -401,7 +401,7 @@ async def test_add_member_is_idempotent(storage: FullStorage) -> None:
     assert await storage.count_members(GroupSessionId("other")) == 0
 
 
-async def test_record_answer_exactly_once_under_concurrency(storage: FullStorage) -> None:
+async def test_record_answer_exactly_once_under_concurrency(storage: SQLStorage) -> None:
     sid = GroupSessionId("g1")
     answer = group_answer(5, points=900)
     results = await asyncio.gather(*(storage.record_answer(answer) for _ in range(20)))
@@ -416,13 +416,13 @@ async def test_record_answer_exactly_once_under_concurrency(storage: FullStorage
 
 
 async def one_group_answer(
-    storage: FullStorage, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None
+    storage: SQLStorage, record: AnswerRecord, *, name: str, review: ReviewUpdate | None = None
 ) -> bool:
     [counted] = await storage.record_group_answers([GroupAnswerEntry(record=record, name=name, review=review)])
     return counted
 
 
-async def test_a_batch_of_group_answers_counts_each_members_first_answer_once(storage: FullStorage) -> None:
+async def test_a_batch_of_group_answers_counts_each_members_first_answer_once(storage: SQLStorage) -> None:
     sid = GroupSessionId("g1")
     assert await one_group_answer(storage, group_answer(5, at=1.0), name="Ann")
     missed = ReviewItem(user_id=UserId(6), question_id=QuestionId("alpha-0"), box=1, due_at=9.0)
@@ -482,7 +482,7 @@ async def test_a_group_answer_joins_its_member_and_counts_once(backend: Backend)
     assert await first.review_items(UserId(7)) == []
 
 
-async def test_a_refused_group_answer_changes_no_review(storage: FullStorage) -> None:
+async def test_a_refused_group_answer_changes_no_review(storage: SQLStorage) -> None:
     item = ReviewItem(user_id=UserId(5), question_id=QuestionId("alpha-0"), box=1, due_at=1.0)
     review = ReviewUpdate(user_id=item.user_id, question_id=item.question_id, item=item)
     assert await storage.record_answer(group_answer(5, correct=False), review=review)
@@ -492,7 +492,7 @@ async def test_a_refused_group_answer_changes_no_review(storage: FullStorage) ->
     assert await storage.review_items(UserId(5)) == [item]
 
 
-async def test_leaderboard_order_and_tallies(storage: FullStorage) -> None:
+async def test_leaderboard_order_and_tallies(storage: SQLStorage) -> None:
     sid = GroupSessionId("g1")
     for user, name, joined in ((1, "A", 1.0), (2, "B", 2.0), (3, "C", 3.0), (4, "D", 4.0), (5, "E", 0.5)):
         await storage.add_member(sid, user, name, joined)
@@ -526,7 +526,7 @@ async def test_leaderboard_order_and_tallies(storage: FullStorage) -> None:
     ]
 
 
-async def test_poll_mapping(storage: FullStorage) -> None:
+async def test_poll_mapping(storage: SQLStorage) -> None:
     sid = GroupSessionId("g1")
     assert await storage.poll_target("p1") is None
     await storage.map_poll("p1", sid, 0)
@@ -537,7 +537,7 @@ async def test_poll_mapping(storage: FullStorage) -> None:
     assert await storage.poll_target("p2") == (GroupSessionId("g2"), 1)
 
 
-async def test_move_group_takes_settings_and_sessions(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_move_group_takes_settings_and_sessions(storage: SQLStorage, small_bank: QuestionBank) -> None:
     info = GroupInfo(chat_id=CHAT, lang="en", title="Class", added_by=9, created_at=1.0)
     await storage.save_group(info)
     session = lobby(small_bank)
@@ -563,7 +563,7 @@ async def test_move_group_takes_settings_and_sessions(storage: FullStorage, smal
     assert (await storage.group_history(CHAT))[0] == 0
 
 
-async def test_move_group_keeps_the_new_chats_own_settings(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_move_group_keeps_the_new_chats_own_settings(storage: SQLStorage, small_bank: QuestionBank) -> None:
     old_info = GroupInfo(chat_id=CHAT, lang="en", title="Old", created_at=1.0)
     new_info = GroupInfo(chat_id=NEW_CHAT, lang="zh-Hant", title="New", created_at=2.0)
     await storage.save_group(old_info)
@@ -576,7 +576,7 @@ async def test_move_group_keeps_the_new_chats_own_settings(storage: FullStorage,
     assert (await storage.get_group_session(session.id)).chat_id == NEW_CHAT
 
 
-async def test_forget_user_removes_group_members_rows(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_forget_user_removes_group_members_rows(storage: SQLStorage, small_bank: QuestionBank) -> None:
     sid = GroupSessionId("g1")
     await storage.add_member(sid, 5, "Ann", 1.0)
     await storage.add_member(sid, 6, "Bo", 2.0)
@@ -588,7 +588,7 @@ async def test_forget_user_removes_group_members_rows(storage: FullStorage, smal
     assert await storage.count_answers(sid, 0) == 0
 
 
-async def test_group_history(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_group_history(storage: SQLStorage, small_bank: QuestionBank) -> None:
     assert await storage.group_history(CHAT) == (0, [])
     first = await finish(storage, lobby(small_bank, "g1"), at=100.0, phase=GroupPhase.FINISHED)
     second = await finish(storage, lobby(small_bank, "g2"), at=200.0, phase=GroupPhase.STOPPED)
@@ -609,7 +609,7 @@ async def test_group_history(storage: FullStorage, small_bank: QuestionBank) -> 
 # ---------------------------------------------------------------- drills
 
 
-async def test_drill_create_commit_and_lookups(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_drill_create_commit_and_lookups(storage: SQLStorage, small_bank: QuestionBank) -> None:
     made = drill(small_bank)
     assert await storage.create_drill(made)
     assert not await storage.create_drill(replace(made, id=DrillId("d2")))  # the code is taken
@@ -645,7 +645,7 @@ async def test_drill_students_join_once_up_to_the_limit(backend: Backend, small_
     assert await first.add_student(made.id, 1, 9.0, limit=6) == "already"
 
 
-async def test_drill_nicknames_are_unique_and_students_listed(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_drill_nicknames_are_unique_and_students_listed(storage: SQLStorage, small_bank: QuestionBank) -> None:
     made = drill(small_bank)
     await storage.create_drill(made)
     for user in (1, 2, 3):
@@ -675,7 +675,7 @@ async def test_concurrent_nicknames_stay_unique(backend: Backend, small_bank: Qu
     assert len({name.casefold() for name in names}) == 10
 
 
-async def test_drill_sessions_and_answers(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_drill_sessions_and_answers(storage: SQLStorage, small_bank: QuestionBank) -> None:
     made = drill(small_bank)
     await storage.create_drill(made)
     for user, name in ((1, "al"), (2, "Bo"), (3, None)):
@@ -722,7 +722,7 @@ async def test_drill_sessions_and_answers(storage: FullStorage, small_bank: Ques
     )
 
 
-async def test_the_running_tallies_follow_every_way_answers_and_members_change(storage: FullStorage) -> None:
+async def test_the_running_tallies_follow_every_way_answers_and_members_change(storage: SQLStorage) -> None:
     """answer_tally, count_answers and count_members read counters kept by triggers: they must agree with the rows
     through joins, leaves, returns, answers (batched, refused, repeated), single records and /forget."""
     sid, other = GroupSessionId("g1"), GroupSessionId("g2")
@@ -858,7 +858,7 @@ async def test_a_missing_table_is_a_storage_error_for_reads_and_writes(backend: 
 
 
 async def test_equal_times_list_members_students_and_answers_by_id(
-    storage: FullStorage, small_bank: QuestionBank
+    storage: SQLStorage, small_bank: QuestionBank
 ) -> None:
     sid = GroupSessionId("g1")
     for user in (3, 1, 2):
@@ -878,7 +878,7 @@ async def test_equal_times_list_members_students_and_answers_by_id(
     assert [s.user_id for s in await storage.students(made.id)] == [1, 2, 3]
 
 
-async def test_equal_scores_and_names_order_by_text_code_points(storage: FullStorage) -> None:
+async def test_equal_scores_and_names_order_by_text_code_points(storage: SQLStorage) -> None:
     for question in ("b-1", "B-2", "a-3"):
         item = ReviewItem(user_id=USER, question_id=QuestionId(question), box=1, due_at=10.0)
         await storage.record_answer(
@@ -893,7 +893,7 @@ async def test_equal_scores_and_names_order_by_text_code_points(storage: FullSto
     assert [t.question_id for t in await storage.question_tallies(sid)] == ["B-2", "a-3", "b-1"]
 
 
-async def test_equal_deadlines_and_times_order_sessions_by_id(storage: FullStorage, small_bank: QuestionBank) -> None:
+async def test_equal_deadlines_and_times_order_sessions_by_id(storage: SQLStorage, small_bank: QuestionBank) -> None:
     for sid, chat in (("g-b", -1), ("g-B", -2), ("g-a", -3)):
         assert await storage.commit_group(lobby(small_bank, sid, ChatId(chat), now=0.0), expected_version=None)
     order = [GroupSessionId("g-B"), GroupSessionId("g-a"), GroupSessionId("g-b")]
@@ -913,7 +913,7 @@ async def test_equal_deadlines_and_times_order_sessions_by_id(storage: FullStora
 
 
 async def test_equal_times_order_drills_and_waiting_students_by_id(
-    storage: FullStorage, small_bank: QuestionBank
+    storage: SQLStorage, small_bank: QuestionBank
 ) -> None:
     for did, code in (("d-b", "AAA111"), ("d-B", "BBB222"), ("d-a", "CCC333")):
         made = drill(small_bank, did, code, now=10.0).bump(phase=DrillPhase.ASKING, position=0, deadline=50.0)
@@ -925,7 +925,7 @@ async def test_equal_times_order_drills_and_waiting_students_by_id(
 
 
 async def test_students_without_a_nickname_list_by_user_in_drill_answers(
-    storage: FullStorage, small_bank: QuestionBank
+    storage: SQLStorage, small_bank: QuestionBank
 ) -> None:
     made = drill(small_bank)
     await storage.create_drill(made)
