@@ -22,6 +22,7 @@ from .lang import AUTHORED_LANGS, Lang, Localized
 from .limits import poll_misfits
 from .model import (
     FIXED_ORDER_TYPES,
+    JUDGE_ORDER,
     NamedSource,
     Question,
     QuestionBank,
@@ -31,6 +32,7 @@ from .model import (
     Source,
     Topic,
     TopicId,
+    Verdict,
 )
 from .problems import Problem
 from .yamlsource import LineDict, error_line, load_yaml
@@ -39,6 +41,7 @@ RETIRED_FILE = "_retired.yaml"
 VOCABULARY_FILE = "_zh_hans_vocabulary.yaml"
 SOURCES_FILE = "_sources.yaml"
 USAGE_FILE = "_regional_usage.yaml"
+JUDGE_OPTIONS_FILE = "_judge_options.yaml"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOPIC_PATTERN = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 LANG_KEYS = {lang.value for lang in Lang}
@@ -54,6 +57,7 @@ QUESTION_KEYS = {
     "explanation",
     "source",
     "shuffle",
+    "verdict",
 }
 SOURCE_KEYS = {"paragraph", "quote", "refs"}
 NAMED_SOURCE_KEYS = {"id", "name", "title", "publisher", "date", "link"}
@@ -158,6 +162,7 @@ class _Collector:
     source_lines: dict[str, str] = field(default_factory=dict)
     cited: set[str] = field(default_factory=set)
     usage: dict[Lang, dict[str, str]] = field(default_factory=dict)
+    judge_options: tuple[Localized, ...] | None = None  # in JUDGE_ORDER, from _judge_options.yaml
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,18 +174,20 @@ class BankFiles:
     vocabulary: list[Path]
     sources: list[Path]
     usage: list[Path]
+    judge_options: list[Path]
     missing: list[str]
 
 
 def discover(paths: Iterable[Path]) -> BankFiles:
     """The bank's files among `paths` (folders: their *.yaml). A topic file named on its own still gets the
     `_`-prefixed files of its folder, so `check questions/one.yaml` resolves its sources like the whole bank."""
-    found = BankFiles(topics=[], retired=[], vocabulary=[], sources=[], usage=[], missing=[])
+    found = BankFiles(topics=[], retired=[], vocabulary=[], sources=[], usage=[], judge_options=[], missing=[])
     roles = {
         RETIRED_FILE: found.retired,
         VOCABULARY_FILE: found.vocabulary,
         SOURCES_FILE: found.sources,
         USAGE_FILE: found.usage,
+        JUDGE_OPTIONS_FILE: found.judge_options,
     }
     seen: set[Path] = set()
 
@@ -237,6 +244,8 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
         _load_sources(path, _display(path, root), converter, collector)
     for path in files.retired:
         _load_retired(path, _display(path, root), collector)
+    for path in files.judge_options:
+        _load_judge_options(path, _display(path, root), converter, collector)
     for path in files.topics:
         _load_topic_file(path, _display(path, root), article, converter, collector)
     lint: list[Problem] = []
@@ -265,7 +274,9 @@ def load_bank(paths: Sequence[Path], *, article: Article | None, root: Path | No
                 )
             )
     collector.problems += bank_wide_problems(collector.questions, collector.usage)
-    all_files = tuple(files.topics + files.retired + files.vocabulary + files.sources + files.usage)
+    all_files = tuple(
+        files.topics + files.retired + files.vocabulary + files.sources + files.usage + files.judge_options
+    )
     if collector.problems:
         return LoadReport(bank=None, problems=tuple(collector.problems), notes=tuple(collector.notes), files=all_files)
     bank = QuestionBank(
@@ -366,6 +377,28 @@ def _load_sources(path: Path, display: str, converter: _Converter, collector: _C
         if ok and name is not None:
             collector.sources[source_id] = NamedSource(id=source_id, name=name, **texts)
             collector.source_lines[source_id] = f"{display}:{entry.line}"
+
+
+def _load_judge_options(path: Path, display: str, converter: _Converter, collector: _Collector) -> None:
+    """The two answers every `judge` item offers; written once so every item words them the same."""
+    ctx = _FileContext(path=path, display=display, problems=collector.problems)
+    data = _read(path, ctx)
+    if data is None:
+        return
+    if not isinstance(data, LineDict):
+        ctx.add(1, f"expected {', '.join(f'`{v.value}:`' for v in JUDGE_ORDER)}, each with its text per language")
+        return
+    _check_keys(data, {v.value for v in JUDGE_ORDER}, ctx, JUDGE_OPTIONS_FILE)
+    options = []
+    for verdict in JUDGE_ORDER:
+        if verdict.value not in data:
+            ctx.add(data.line, f"missing `{verdict.value}:`")
+            return
+        option = _localized(data[verdict.value], data.line_of(verdict.value), verdict.value, ctx, converter)
+        if option is None:
+            return
+        options.append(option)
+    collector.judge_options = tuple(options)
 
 
 def _load_usage(path: Path, display: str, collector: _Collector) -> None:
@@ -522,17 +555,29 @@ def _question(
         ok = False
     prompt = _localized(raw.get("prompt"), raw.line_of("prompt"), "prompt", ctx, converter)
     explanation = _localized(raw.get("explanation"), raw.line_of("explanation"), "explanation", ctx, converter)
-    options = _options(raw, qtype, ctx, converter)
-    answer = raw.get("answer")
-    if isinstance(answer, bool) or not isinstance(answer, int):
-        ctx.add(raw.line_of("answer"), "answer must be the 0-based index of the right option")
-        ok = False
-    elif options is not None and not 0 <= answer < len(options):
-        ctx.add(raw.line_of("answer"), f"answer {answer} is not among the {len(options)} options (0-based)")
-        ok = False
+    verdict: Verdict | None = None
+    answer: Any
+    if qtype is QuestionType.JUDGE:
+        options, answer, verdict = _judge(raw, skill, ctx, collector)
+        ok = ok and verdict is not None
+    else:
+        if "verdict" in raw:
+            ctx.add(raw.line_of("verdict"), "only a `judge` item has a verdict")
+            ok = False
+        options = _options(raw, qtype, ctx, converter)
+        answer = raw.get("answer")
+        if isinstance(answer, bool) or not isinstance(answer, int):
+            ctx.add(raw.line_of("answer"), "answer must be the 0-based index of the right option")
+            ok = False
+        elif options is not None and not 0 <= answer < len(options):
+            ctx.add(raw.line_of("answer"), f"answer {answer} is not among the {len(options)} options (0-based)")
+            ok = False
     shuffle = raw.get("shuffle", qtype not in FIXED_ORDER_TYPES)
     if not isinstance(shuffle, bool):
         ctx.add(raw.line_of("shuffle"), "shuffle must be true or false")
+        ok = False
+    elif shuffle and qtype is QuestionType.JUDGE:
+        ctx.add(raw.line_of("shuffle"), "a judge item's two answers keep their order (genuine, then manipulated)")
         ok = False
     source = _source(raw, article, converter, ctx, collector)
     if not ok or None in (qtype, skill, prompt, explanation, options, source, topic):
@@ -559,7 +604,29 @@ def _question(
         shuffle=shuffle,
         poll_langs=poll_langs,
         location=f"{ctx.display}:{raw.line}",
+        verdict=verdict,
     )
+
+
+def _judge(
+    raw: LineDict, skill: Skill | None, ctx: _FileContext, collector: _Collector
+) -> tuple[tuple[Localized, ...] | None, int, Verdict | None]:
+    """A `judge` item's options (the bank's two fixed answers), its answer index and its verdict."""
+    for key in ("options", "answer"):
+        if key in raw:
+            ctx.add(raw.line_of(key), f"a judge item has no `{key}`: its answers come from {JUDGE_OPTIONS_FILE}")
+    if skill is not None and skill is not Skill.JUDGMENT:
+        ctx.add(raw.line_of("skill"), "a judge item's skill is judgment")
+    try:
+        verdict: Verdict | None = Verdict(str(raw.get("verdict")))
+    except ValueError:
+        ctx.add(raw.line_of("verdict"), f"verdict must be one of: {', '.join(JUDGE_ORDER)}")
+        verdict = None
+    if collector.judge_options is None:
+        ctx.add(raw.line, f"judge items need {JUDGE_OPTIONS_FILE} beside the topic files (their two answers)")
+        return None, 0, None
+    answer = JUDGE_ORDER.index(verdict) if verdict is not None else 0
+    return collector.judge_options, answer, verdict
 
 
 def _options(

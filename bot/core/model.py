@@ -22,6 +22,14 @@ class QuestionType(StrEnum):
     SCENARIO = "scenario"  # "what should you do?"
     FACT_OR_OPINION = "fact_or_opinion"
     WHO_SAID = "who_said"
+    JUDGE = "judge"  # a concrete situation, judged genuine or manipulated: what discernment is measured on
+
+
+class Verdict(StrEnum):
+    """The truth of a `judge` item. Its options are always these two, in this order."""
+
+    GENUINE = "genuine"
+    MANIPULATED = "manipulated"  # or unsupported: nothing the situation shows backs it
 
 
 class Skill(StrEnum):
@@ -32,8 +40,9 @@ class Skill(StrEnum):
     JUDGMENT = "judgment"  # applying it to a concrete situation
 
 
-# Types whose options have a meaningful fixed order (True before False; fact, claim, opinion).
-FIXED_ORDER_TYPES = frozenset({QuestionType.TRUE_FALSE, QuestionType.FACT_OR_OPINION})
+# Types whose options have a meaningful fixed order (True before False; fact, claim, opinion; genuine, manipulated).
+FIXED_ORDER_TYPES = frozenset({QuestionType.TRUE_FALSE, QuestionType.FACT_OR_OPINION, QuestionType.JUDGE})
+JUDGE_ORDER = (Verdict.GENUINE, Verdict.MANIPULATED)  # option index -> what choosing it says
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +91,13 @@ class Question:
     shuffle: bool
     poll_langs: frozenset[Lang]  # languages in which it fits a native quiz poll; elsewhere buttons only
     location: str  # "file:line", for reports
+    verdict: Verdict | None = None  # `judge` items only
+
+    def says_manipulated(self, chosen: int) -> bool | None:
+        """For a `judge` item, whether option `chosen` judges it manipulated; None for every other type."""
+        if self.verdict is None:
+            return None
+        return JUDGE_ORDER[chosen] is Verdict.MANIPULATED
 
     def fits_poll(self, lang: Lang) -> bool:
         """Whether this question can be sent as a native quiz poll in `lang`."""

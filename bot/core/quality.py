@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .judge_quality import judge_problems, judge_report
 from .lang import Lang
 from .model import Question, QuestionBank, QuestionType, Skill
 from .problems import Problem
@@ -310,7 +311,7 @@ def cue_report(bank: QuestionBank) -> list[str]:
         f"skills: {', '.join(f'{s.value} {sum(q.skill is s for q in questions)}' for s in Skill)}; "
         f"recall of who said what {recall_share(bank):.0%}"
     )
-    return lines
+    return lines + judge_report(questions)
 
 
 def _ordinal(number: int) -> str:
@@ -322,6 +323,7 @@ def quality_problems(bank: QuestionBank) -> list[Problem]:
     problems: list[Problem] = []
     for lang in Lang:
         problems += _cue_gate(bank.questions, lang)
+    problems += judge_problems(bank.questions)
     problems += _quote_reuse(bank.questions)
     problems += _similar_questions(bank.questions)
     return problems
@@ -479,8 +481,10 @@ _FRAME_WORDS = frozenset(
 
 
 def _point_words(question: Question) -> frozenset[str]:
-    """The content words of a question's prompt and right answer (English), crudely stemmed."""
-    text = f"{question.prompt.en} {question.options[question.answer].en}".lower()
+    """The content words of a question's prompt and right answer (English), crudely stemmed. A judge item's answer
+    is one of two fixed labels every such item shares, so only its prompt counts."""
+    answer = "" if question.type is QuestionType.JUDGE else question.options[question.answer].en
+    text = f"{question.prompt.en} {answer}".lower()
     words = set()
     for word in re.findall(r"[a-z0-9]+", text):
         if word in _FRAME_WORDS or len(word) < 3:
