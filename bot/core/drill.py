@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, NewType
 
 from .engine import Confidence, QuizItem, shuffled_order
-from .model import QuestionBank, QuestionId
+from .model import Question, QuestionBank, QuestionId, QuestionType, Verdict
 
 DrillId = NewType("DrillId", str)
 
@@ -78,6 +79,10 @@ class DrillSpec:
     pair: bool = False  # a pre-test/post-test pair
     open_days: int = 7  # a self-paced round stays open this long
     retest_days: int | None = None
+    judgment: int = 0  # a judgment block of this many judge items (half genuine) after the topic questions
+
+
+JUDGMENT_CHECK = 10  # the short judgment check: 5 genuine, 5 manipulated; a fair pre/post pair on its own
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,7 +177,7 @@ def create_drill(
     now: float,
 ) -> Drill | None:
     """A new drill in its first round, or None when no question matches the chosen topics."""
-    questions = bank.select(rng, count=spec.count, topics=list(spec.topics) or None)
+    questions = drill_questions(bank, spec, rng)
     if not questions:
         return None
     items = tuple(QuizItem(question_id=q.id, order=shuffled_order(q, rng)) for q in questions)
@@ -199,6 +204,41 @@ def create_drill(
         deadline=now + spec.open_days * DAY,
         created_at=now,
     )
+
+
+def drill_questions(bank: QuestionBank, spec: DrillSpec, rng: random.Random) -> list[Question]:
+    """The topic questions (easy to hard), then the judgment block.
+
+    Judge items drawn among the topic questions are balanced too, and the block never repeats one of them. A
+    balanced set matters: with more fakes than genuine items, "say fake to everything" would pass for judgment.
+    """
+    topics = set(spec.topics) or None
+    pool = [q for q in bank.questions if topics is None or q.topic in topics]
+    plain = [q for q in pool if q.type is not QuestionType.JUDGE]
+    judge = [q for q in bank.questions if q.type is QuestionType.JUDGE]
+    if spec.judgment:
+        wanted_judge = 0  # the block holds them all
+    else:
+        in_pool = sum(q.type is QuestionType.JUDGE for q in pool)
+        wanted_judge = round(spec.count * in_pool / len(pool)) if pool else 0
+    topic_part = rng.sample(plain, min(len(plain), spec.count - wanted_judge))
+    topic_judge = balanced_judge([q for q in pool if q.type is QuestionType.JUDGE], spec.count - len(topic_part), rng)
+    topic_questions = sorted(topic_part + topic_judge, key=lambda q: q.difficulty)
+    block = balanced_judge(judge, spec.judgment, rng)
+    return topic_questions + block
+
+
+def balanced_judge(items: Sequence[Question], count: int, rng: random.Random) -> list[Question]:
+    """Up to `count` judge items, as many genuine as manipulated (the odd one either way), in random order."""
+    genuine = [q for q in items if q.verdict is Verdict.GENUINE]
+    fake = [q for q in items if q.verdict is Verdict.MANIPULATED]
+    halves = [count // 2, count - count // 2]
+    rng.shuffle(halves)
+    n_genuine = min(len(genuine), max(halves[0], count - len(fake)))
+    n_fake = min(len(fake), count - n_genuine)
+    chosen = rng.sample(genuine, n_genuine) + rng.sample(fake, n_fake)
+    rng.shuffle(chosen)
+    return chosen
 
 
 def live_next(drill: Drill, *, now: float) -> Drill:
@@ -255,6 +295,7 @@ def drill_to_dict(drill: Drill) -> dict[str, Any]:
         "spec": {
             "topics": list(spec.topics),
             "count": spec.count,
+            "judgment": spec.judgment,
             "seconds": spec.seconds,
             "mode": spec.mode.value,
             "pair": spec.pair,
@@ -289,6 +330,7 @@ def drill_from_dict(data: dict[str, Any]) -> Drill:
             pair=spec["pair"],
             open_days=spec["open_days"],
             retest_days=spec["retest_days"],
+            judgment=spec.get("judgment", 0),  # drills stored before judgment blocks have none
         ),
         items=tuple(QuizItem(question_id=QuestionId(i["q"]), order=tuple(i["o"])) for i in data["items"]),
         phase=DrillPhase(data["phase"]),
