@@ -20,9 +20,10 @@ from .core.loader import BankInvalid
 from .core.model import QuestionBank
 from .core.quality import cue_report, quality_problems
 from .logs import configure_logging
-from .redact import redact_url
+from .redact import redact_url, url_secrets
 from .services.bank import check_bank, load_article, open_bank
-from .services.wiring import StorageError, open_services
+from .services.items import ItemAnalysis, ItemLine, items_csv
+from .services.wiring import StorageError, missing_sqlite_file, open_services
 
 LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are positive and never 0
 
@@ -56,9 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="a classroom drill's report: summary, CSV and chart")
     report.add_argument("code", help="the drill's join code")
-    report.add_argument("--csv", type=Path, help="write one row per student per question to this file")
-    report.add_argument("--png", type=Path, help="write the accuracy chart to this PNG file")
+    report.add_argument(
+        "--csv", type=Path, help="write one row per answer to this file, and one row per student beside it (-students)"
+    )
+    report.add_argument("--png", type=Path, help="write the chart (accuracy and discernment per round) to this PNG")
     report.add_argument("--lang", type=parse_lang, default=Lang.EN, help="language of the summary and CSV")
+
+    items = commands.add_parser(
+        "items", help="item analysis over every stored answer, with difficulty labels suggested from the answers"
+    )
+    items.add_argument("--since", type=iso_date, metavar="DATE", help="only answers from this day on (YYYY-MM-DD, UTC)")
+    items.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to this CSV file")
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument("--env-file", type=Path, default=PROJECT_ROOT / ".env", help="settings file (default: .env)")
@@ -83,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_play(args, settings)
     if args.command == "report":
         return command_report(args, settings)
+    if args.command == "items":
+        return command_items(args, settings)
     from .telegram.app import run_bot  # imported here: the terminal quiz and `check` never load telegram
 
     return run_bot(settings, webhook=args.webhook)
@@ -219,8 +230,9 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
     """The same report a teacher gets with /report, from the command line (for whoever runs the bot)."""
     from .core.drill import normalize_code
     from .i18n import translator
-    from .i18n.present import report_summary
-    from .services.report_files import report_chart, report_csv
+    from .i18n.report_chart import render_report_chart
+    from .i18n.report_text import chart_data, report_summary
+    from .services.report_files import report_csv, students_csv
 
     code = normalize_code(args.code)
     if code is None:
@@ -247,9 +259,14 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
         if args.csv:
             args.csv.write_text(report_csv(report, answers, bank, args.lang), encoding="utf-8-sig")
             print(f"wrote {args.csv} ({len(answers)} answers)")
+            per_student = args.csv.with_name(f"{args.csv.stem}-students{args.csv.suffix}")
+            per_student.write_text(students_csv(report), encoding="utf-8-sig")
+            print(f"wrote {per_student} ({len(report.student_results)} students)")
         if args.png:
-            args.png.write_bytes(report_chart(report))
-            print(f"wrote {args.png}")
+            chart = render_report_chart(chart_data(report, bank, args.lang), translator(), args.lang)
+            args.png.write_bytes(chart.png)
+            print(f"wrote {args.png} ({chart.width}x{chart.height})")
+            print(chart.caption)
         return 0
 
     try:
@@ -257,6 +274,161 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def iso_date(text: str) -> float:
+    """`items --since`: a day written YYYY-MM-DD, as the timestamp of its start in UTC."""
+    import re
+    from datetime import UTC, date, datetime
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD, e.g. 2025-09-01") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+
+
+def command_items(args: argparse.Namespace, settings: Settings) -> int:
+    """Item analysis over every stored answer (private, group and drill), for whoever maintains the bank."""
+    try:
+        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
+    except BankInvalid as error:
+        print(error.report.render(), file=sys.stderr)
+        return 1
+    # redact_url rebuilds the URL, which turns sqlite:///x into sqlite:/x: only a URL with a secret needs it.
+    where = redact_url(settings.database_url) if url_secrets(settings.database_url) else settings.database_url
+    try:
+        missing = missing_sqlite_file(settings.database_url, base=PROJECT_ROOT)
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if missing is not None:  # opening it would create an empty database: say so instead
+        print(f"error: no database at {missing}: nothing has been answered there (check DATABASE_URL)", file=sys.stderr)
+        return 1
+
+    async def analyse() -> ItemAnalysis:
+        services = await open_services(settings.database_url, bank, base=PROJECT_ROOT)
+        try:
+            return await services.items.analysis(since=args.since)
+        finally:
+            await services.close()
+
+    try:
+        analysis = asyncio.run(analyse())
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    since = f" since {_day(args.since)}" if args.since is not None else ""
+    if not analysis.answers:
+        gone = f" ({_gone(analysis)})" if analysis.gone_answers or analysis.unusable else ""
+        print(f"no answers to analyse{since} in {where}{gone}")
+        return 0
+    print("\n".join(items_text(analysis)))
+    if args.csv:
+        args.csv.write_text(items_csv(analysis), encoding="utf-8-sig")
+        print(f"wrote {args.csv} ({len(analysis.lines)} questions)")
+    return 0
+
+
+def _day(timestamp: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def _gone(analysis: ItemAnalysis) -> str:
+    gone = _count(analysis.gone_questions, "question")
+    parts = [f"{gone} no longer in the bank skipped ({_count(analysis.gone_answers, 'answer')})"]
+    if analysis.unusable:
+        parts.append(
+            f"{_count(analysis.unusable, 'answer')} skipped: an option the question no longer has, or a repeat"
+        )
+    return "; ".join(parts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _item_row(line: ItemLine) -> tuple[str, ...]:
+    """One question's cells in the `items` table."""
+    item, wrong = line.stats, line.stats.most_chosen_wrong
+    level = str(line.difficulty)
+    if line.suggested is not None:
+        level += f" → suggest {line.suggested}" if line.mismatch else " ✓"
+    return (
+        item.question_id,
+        str(item.n),
+        f"{item.difficulty:.2f}",
+        _signed(item.discrimination),
+        _signed(item.upper_lower),
+        "–" if wrong is None else f"{wrong} ({item.chosen[wrong] / item.n:.0%})",
+        ",".join(sorted(flag.value for flag in item.flags)) or "–",
+        level,
+    )
+
+
+def _signed(value: float | None) -> str:
+    # `+ 0.0` turns -0.0 into 0.0, so a zero never prints as "-0.00".
+    return "–" if value is None else f"{round(value, 2) + 0.0:+.2f}"
+
+
+def items_text(analysis: ItemAnalysis) -> list[str]:
+    """The `items` table: a line per column explaining it, a line per question, and what it was computed over."""
+    from .core.measures import (
+        MIN_CORRELATED,
+        MIN_FLAGGED,
+        MIN_SUGGESTED,
+        MIN_UPPER_LOWER,
+        TOO_EASY_AT,
+        UPPER_LOWER_SHARE,
+        ItemFlag,
+    )
+
+    rows = [_item_row(line) for line in analysis.lines]
+    head = ("id", "n", "p", "r", "u-l", "wrong", "flags", "level")
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    right_aligned = {1, 2, 3, 4}
+
+    def layout(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(w) if i in right_aligned else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    out = [
+        "Item analysis: every stored answer (private quizzes, group quizzes, drill rounds); a respondent is one person "
+        "in one quiz.",
+        "  id     the question's id in the bank",
+        "  n      answers to the question",
+        "  p      share right (difficulty: higher is easier)",
+        "  r      discrimination: correlation of right/wrong with the respondent's other answers in the same quiz "
+        f"(–: under {MIN_CORRELATED} or no spread)",
+        f"  u-l    share right in the top {UPPER_LOWER_SHARE}% minus the bottom {UPPER_LOWER_SHARE}% by those other "
+        f"answers (–: under {MIN_UPPER_LOWER})",
+        "  wrong  the wrong option chosen most (authored index from 0) and its share of all answers (–: nobody wrong)",
+        f"  flags  {ItemFlag.NEGATIVE_DISCRIMINATION}: r below 0; {ItemFlag.TOO_EASY}: p ≥ {TOO_EASY_AT}; "
+        f"{ItemFlag.BELOW_CHANCE}: p under 1/options (both from {MIN_FLAGGED} answers)",
+        f"  level  the bank's difficulty (1 easy, 2 medium, 3 hard); from {MIN_SUGGESTED} answers ✓ when p agrees, "
+        "→ suggest N when it points elsewhere",
+        "",
+        layout(head),
+        *map(layout, rows),
+        "",
+    ]
+    since = f", counted since {_day(analysis.since)}" if analysis.since is not None else ""
+    first, last = analysis.first_at, analysis.last_at
+    assert first is not None and last is not None  # there are answers
+    total = len(analysis.lines) + len(analysis.unanswered)
+    out += [
+        f"{_count(analysis.answers, 'answer')} given {_day(first)} to {_day(last)} (UTC){since}, to "
+        f"{_count(len(analysis.lines), 'question')}",
+        f"{len(analysis.unanswered)} of the bank's {total} questions had none; {_gone(analysis)}",
+    ]
+    return out
 
 
 if __name__ == "__main__":

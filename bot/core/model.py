@@ -94,8 +94,9 @@ class Question:
     verdict: Verdict | None = None  # `judge` items only
 
     def says_manipulated(self, chosen: int) -> bool | None:
-        """For a `judge` item, whether option `chosen` judges it manipulated; None for every other type."""
-        if self.verdict is None:
+        """For a `judge` item, whether option `chosen` judges it manipulated; None for every other type (and for an
+        index that is not one of its options)."""
+        if self.verdict is None or not 0 <= chosen < len(JUDGE_ORDER):
             return None
         return JUDGE_ORDER[chosen] is Verdict.MANIPULATED
 

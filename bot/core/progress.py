@@ -1,12 +1,20 @@
-"""Summaries of recorded answers: a quiz's result card, a person's progress and their calibration."""
+"""Summaries of recorded answers: a quiz's result card, a person's progress, calibration and discernment."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-from .engine import AnswerRecord, Confidence
+from .engine import AnswerRecord
+from .measures import (
+    CalibrationMeasure,
+    Discernment,
+    Judgment,
+    RatedAnswer,
+    measure_calibration,
+    measure_discernment,
+)
+from .model import QuestionBank
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,84 +33,33 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CalibrationLevel:
-    """How right a person was when they said they were at one confidence level."""
-
-    confidence: Confidence
-    tally: Tally
-
-    @property
-    def gap(self) -> float:
-        """Stated minus actual: above 0 is overconfidence."""
-        return self.confidence.expected - self.tally.accuracy
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Calibration:
-    """Confidence against accuracy, over every rated answer."""
-
-    levels: tuple[CalibrationLevel, ...]
-
-    @property
-    def rated(self) -> int:
-        return sum(level.tally.answered for level in self.levels)
-
-    @property
-    def expected(self) -> float:
-        """The accuracy the stated confidence implied."""
-        if not self.rated:
-            return 0.0
-        return sum(lv.confidence.expected * lv.tally.answered for lv in self.levels) / self.rated
-
-    @property
-    def actual(self) -> float:
-        if not self.rated:
-            return 0.0
-        return sum(lv.tally.correct for lv in self.levels) / self.rated
-
-    @property
-    def overconfidence(self) -> float:
-        """Expected minus actual accuracy, in points of share (0.2 = 20 points too sure)."""
-        return self.expected - self.actual
-
-    def level(self, confidence: Confidence) -> CalibrationLevel | None:
-        return next((lv for lv in self.levels if lv.confidence is confidence), None)
-
-
-class Rated(Protocol):
-    """An answer with a stated confidence: private, group or drill answers alike."""
-
-    @property
-    def confidence(self) -> Confidence | None: ...
-
-    @property
-    def correct(self) -> bool: ...
-
-
-def calibration(records: Iterable[Rated]) -> Calibration:
-    """Group rated answers by stated confidence."""
-    tallies: dict[Confidence, Tally] = {}
-    for record in records:
-        if record.confidence is not None:
-            tallies[record.confidence] = tallies.get(record.confidence, Tally()).add(record.correct)
-    levels = tuple(CalibrationLevel(confidence=c, tally=tallies[c]) for c in Confidence if c in tallies)
-    return Calibration(levels=levels)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Summary:
     """Totals over a set of answers: one quiz's result card, or everything a person has answered."""
 
     total: Tally
     by_topic: tuple[tuple[str, Tally], ...]
-    calibration: Calibration
+    calibration: CalibrationMeasure  # a guess is worth chance on its question
+    discernment: Discernment  # over the judge items answered
     best_streak: int
     mean_elapsed_ms: int
 
 
-def summarize(records: Iterable[AnswerRecord]) -> Summary:
-    """Totals, per-topic results (weakest first), calibration and the longest run of right answers."""
+def summarize(records: Iterable[AnswerRecord], bank: QuestionBank) -> Summary:
+    """Totals, per-topic results (weakest first), calibration, discernment and the longest run of right answers.
+
+    Answers to questions no longer in the bank still count in the totals, not in calibration or discernment (which
+    need the question's options and truth)."""
     records = sorted(records, key=lambda r: (r.answered_at, r.position))
+    rated: list[RatedAnswer] = []
+    judgments: list[Judgment] = []
+    for record in records:
+        question = bank.get(record.question_id)
+        if question is None:
+            continue
+        rated.append(RatedAnswer(confidence=record.confidence, correct=record.correct, options=len(question.options)))
+        said_fake = question.says_manipulated(record.chosen)
+        if said_fake is not None:
+            judgments.append(Judgment(said_fake=said_fake, is_fake=question.says_manipulated(question.answer) is True))
     total = Tally()
     topics: dict[str, Tally] = {}
     streak = best = 0
@@ -117,7 +74,8 @@ def summarize(records: Iterable[AnswerRecord]) -> Summary:
     return Summary(
         total=total,
         by_topic=by_topic,
-        calibration=calibration(records),
+        calibration=measure_calibration(rated),
+        discernment=measure_discernment(judgments),
         best_streak=best,
         mean_elapsed_ms=elapsed // total.answered if total.answered else 0,
     )

@@ -10,16 +10,24 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..core.drill import DrillRound
-from ..core.drill_report import DrillReport
 from ..core.lang import Lang
+from ..core.measures import (
+    MIN_RATED,
+    CalibrationMeasure,
+    CalibrationVerdict,
+    Discernment,
+    DiscernmentReading,
+)
 from ..core.model import Question, QuestionBank
-from ..core.progress import Calibration, Summary
+from ..core.progress import Summary
 from ..services.views import ProgressView, QuestionView, ResultView, RevealView
 from . import Translator
 
-# Below this many points of gap between stated and actual accuracy, calibration counts as good.
-CALIBRATION_TOLERANCE = 0.1
+CALIBRATION_KEYS = {
+    CalibrationVerdict.OVERCONFIDENT: "calibration.over",
+    CalibrationVerdict.UNDERCONFIDENT: "calibration.under",
+    CalibrationVerdict.CALIBRATED: "calibration.good",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,19 +141,40 @@ class Presenter:
             lines += ["", *source]
         return "\n".join(lines)
 
-    def calibration(self, calibration: Calibration, lang: Lang) -> list[str]:
+    def calibration(self, calibration: CalibrationMeasure, lang: Lang) -> list[str]:
+        """What the stated confidence was worth, on how many rated answers; a verdict only from MIN_RATED up."""
         if not calibration.rated:
             return [self.t("calibration.none", lang)]
         line = self.t(
-            "calibration.line", lang, expected=percent(calibration.expected), actual=percent(calibration.actual)
+            "calibration.line",
+            lang,
+            rated=calibration.rated,
+            expected=percent(calibration.mean_stated or 0.0),
+            actual=percent(calibration.accuracy or 0.0),
         )
-        if calibration.overconfidence > CALIBRATION_TOLERANCE:
-            verdict = "calibration.over"
-        elif calibration.overconfidence < -CALIBRATION_TOLERANCE:
-            verdict = "calibration.under"
-        else:
-            verdict = "calibration.good"
-        return [line, self.t(verdict, lang)]
+        verdict = calibration.verdict
+        if verdict is CalibrationVerdict.NOT_ENOUGH:
+            return [line, self.t("calibration.too_few", lang, needed=MIN_RATED)]
+        return [line, self.t(CALIBRATION_KEYS[verdict], lang)]
+
+    def discernment(self, discernment: Discernment, lang: Lang, *, who: str = "you") -> list[str]:
+        """Real-or-fake in plain words, once there are enough judge items; the habit to practise next for a learner."""
+        if discernment.reading is DiscernmentReading.NOT_ENOUGH:
+            return []
+        lines = [
+            self.t(
+                f"measure.discern.{who}",
+                lang,
+                hits=discernment.hits,
+                fakes=discernment.fakes,
+                false_alarms=discernment.false_alarms,
+                genuine=discernment.genuine,
+            ),
+            self.t(f"measure.reading.{discernment.reading.value}", lang),
+        ]
+        if who == "you":
+            lines.append(self.t(f"measure.habit.{discernment.reading.value}", lang))
+        return lines
 
     def summary(self, summary: Summary, lang: Lang) -> list[str]:
         total = summary.total
@@ -176,6 +205,7 @@ class Presenter:
         lines += [self.m.escape(line) for line in self.summary(result.summary, lang)]
         lines.append("")
         lines += [self.m.escape(line) for line in self.calibration(result.summary.calibration, lang)]
+        lines += [self.m.escape(line) for line in self.discernment(result.summary.discernment, lang)]
         lines.append("")
         if missed:
             lines.append(self.m.escape(self.t("result.review", lang, count=missed)))
@@ -193,81 +223,9 @@ class Presenter:
         lines += [self.m.escape(line) for line in self.summary(progress.summary, lang)]
         lines.append("")
         lines += [self.m.escape(line) for line in self.calibration(progress.summary.calibration, lang)]
+        lines += [self.m.escape(line) for line in self.discernment(progress.summary.discernment, lang)]
         lines.append("")
         lines.append(
             self.m.escape(self.t("stats.review", lang, queued=len(progress.review_items), due=progress.review_due))
         )
         return "\n".join(lines)
-
-
-MISSED_SHOWN = 5
-
-
-def report_summary(report: DrillReport, bank: QuestionBank, t: Translator, lang: Lang, markup: Markup = PLAIN) -> str:
-    """The teacher's report in words: participants, rounds, most missed with why, calibration, gain, retention."""
-    m = markup
-    lines = [m.bold(m.escape(t("report.title", lang, code=report.drill.code))), ""]
-    lines.append(m.escape(t("report.participants", lang, students=report.students)))
-    if not report.rounds:
-        lines.append(m.escape(t("report.empty", lang)))
-        return "\n".join(lines)
-    for round_, result in report.rounds.items():
-        lines.append(
-            m.escape(
-                t(
-                    "report.round_line",
-                    lang,
-                    round=t(f"drill.round.{round_.value}", lang),
-                    participants=result.participants,
-                    average=percent(result.average_score),
-                )
-            )
-        )
-    gain = report.gain()
-    if gain is not None:
-        pre, post = report.rounds[DrillRound.PRE], report.rounds[DrillRound.POST]
-        lines.append(
-            m.escape(
-                t(
-                    "report.gain",
-                    lang,
-                    before=percent(pre.accuracy),
-                    after=percent(post.accuracy),
-                    gain=f"{gain[0] * 100:+.0f}",
-                )
-            )
-        )
-    retention = report.retention()
-    if retention is not None:
-        lines.append(m.escape(t("report.retention", lang, before=percent(retention[0]), after=percent(retention[1]))))
-    if report.calibration.rated:
-        lines.append(
-            m.escape(
-                t(
-                    "report.calibration",
-                    lang,
-                    expected=percent(report.calibration.expected),
-                    actual=percent(report.calibration.actual),
-                )
-            )
-        )
-    missed = report.most_missed()[:MISSED_SHOWN]
-    if missed:
-        lines += ["", m.bold(m.escape(t("report.missed_title", lang)))]
-        for item in missed:
-            question = bank.get(item.question_id)
-            prompt = question.prompt.get(lang) if question else item.question_id
-            lines.append(
-                m.escape(
-                    t(
-                        "report.missed_line",
-                        lang,
-                        number=item.position + 1,
-                        percent=percent(item.accuracy),
-                        prompt=prompt,
-                    )
-                )
-            )
-            if question is not None:
-                lines.append(m.escape(f"   💡 {question.explanation.get(lang)}"))
-    return "\n".join(lines)

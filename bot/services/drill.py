@@ -345,7 +345,7 @@ class DrillService:
 
     async def report(self, drill: Drill) -> ReportWithAnswers:
         answers = await self._storage.drill_answers(drill.id)
-        report: DrillReport = build_report(drill, answers, students=len(await self._named(drill.id)))
+        report: DrillReport = build_report(drill, answers, students=len(await self._named(drill.id)), bank=self.bank)
         return ReportWithAnswers(report=report, answers=answers)
 
     # ---------------------------------------------------------------- students

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..core.deadline import is_due
+from ..core.engine import AnswerRecord, SessionId, UserId
 from ..core.group import (
     ChatId,
     GroupInfo,
@@ -37,7 +38,9 @@ from ..core.group import (
     stop,
 )
 from ..core.lang import Lang
+from ..core.measures import Discernment
 from ..core.model import Question, QuestionBank
+from ..core.progress import summarize
 from ..storage.base import StorageError
 from .group_answers import AnswerAck, AnswerBatcher, GroupAnswerStore
 
@@ -47,6 +50,9 @@ LEADERBOARD_SIZE = 5
 TRANSITION_ATTEMPTS = 5
 SHOW_LEASE = 120.0  # seconds a worker may take to show one move before the sweep of any worker moves the session on
 MAX_GROUP_QUESTIONS = 20
+HISTORY_SHOWN = 5  # /stats in a group lists its latest sessions, this many
+# ... and reckons what the group learned over at most this many latest sessions: one read of answers each.
+LEARNING_SESSIONS = 50
 
 
 def new_group_session_id() -> GroupSessionId:
@@ -88,12 +94,47 @@ class RevealStep:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GroupLearning:
+    """What a group's answers show it learned: right answers over answers given, never points (points reward speed
+    too, and are for the game). `discernment` pools the members' calls on the judge items they answered."""
+
+    answered: int
+    correct: int
+    discernment: Discernment
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def group_learning(answers: list[AnswerRecord], bank: QuestionBank) -> GroupLearning:
+    """The group's figures, counted as a person's progress is (`summarize`): an answer to a question no longer in
+    the bank still counts as answered, but not in discernment, which needs the item's truth."""
+    summary = summarize(answers, bank)
+    return GroupLearning(
+        answered=summary.total.answered, correct=summary.total.correct, discernment=summary.discernment
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Podium:
-    """The end of a session: every member's score and the group's accuracy per question."""
+    """The end of a session: every member's score, the group's accuracy per question and what it learned."""
 
     session: GroupSession
     standings: tuple[Standing, ...]
     tallies: tuple[QuestionTally, ...]
+    learning: GroupLearning
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupStats:
+    """A group's /stats: how many sessions it finished, the latest few, and what its answers in the latest
+    `sessions` of them (all of them, up to LEARNING_SESSIONS) show it learned."""
+
+    played: int
+    latest: tuple[GroupRecord, ...]
+    learning: GroupLearning
+    sessions: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +205,10 @@ class GroupStore(GroupAnswerStore, Protocol):
 
     async def question_tallies(self, session_id: str) -> list[QuestionTally]: ...
 
+    async def answers(
+        self, *, user_id: UserId | None = None, session_id: SessionId | None = None
+    ) -> list[AnswerRecord]: ...
+
 
 class GroupService:
     """Group quizzes over the engine and storage."""
@@ -233,7 +278,20 @@ class GroupService:
         await self._storage.move_group(ChatId(old_chat_id), ChatId(new_chat_id))
 
     async def history(self, chat_id: int) -> tuple[int, list[GroupRecord]]:
-        return await self._storage.group_history(ChatId(chat_id))
+        return await self._storage.group_history(ChatId(chat_id), limit=HISTORY_SHOWN)
+
+    async def stats(self, chat_id: int) -> GroupStats:
+        """The group's record and what its answers show it learned, over its latest LEARNING_SESSIONS sessions."""
+        played, records = await self._storage.group_history(ChatId(chat_id), limit=LEARNING_SESSIONS)
+        answers: list[AnswerRecord] = []
+        for record in records:
+            answers += await self._storage.answers(session_id=SessionId(record.session_id))
+        return GroupStats(
+            played=played,
+            latest=tuple(records[:HISTORY_SHOWN]),
+            learning=group_learning(answers, self.bank),
+            sessions=len(records),
+        )
 
     # ---------------------------------------------------------------- a session
 
@@ -434,6 +492,7 @@ class GroupService:
             session=session,
             standings=tuple(await self._storage.leaderboard(session.id)),
             tallies=tuple(await self._storage.question_tallies(session.id)),
+            learning=group_learning(await self._storage.answers(session_id=SessionId(session.id)), self.bank),
         )
 
     async def due_sessions(self) -> list[GroupSessionId]:

@@ -218,7 +218,7 @@ class QuizService:
         answers = await self._storage.answers(user_id=user_id)
         items = tuple(await self._storage.review_items(user_id))
         return ProgressView(
-            summary=summarize(answers),
+            summary=summarize(answers, self.bank),
             quizzes_finished=len({a.session_id for a in answers}),
             review_items=items,
             review_due=sum(1 for item in items if item.due_at <= now),
@@ -287,7 +287,7 @@ class QuizService:
         items = await self._storage.review_items(session.user_id)
         return ResultView(
             session=session,
-            summary=summarize(answers),
+            summary=summarize(answers, self.bank),
             review_queue=len(items),
             review_due=sum(1 for item in items if item.due_at <= now),
         )

@@ -1,4 +1,7 @@
-"""A drill report as files: a CSV with one row per student per question, and a chart of accuracy per question."""
+"""A drill report as files for a spreadsheet: one row per answer, and one row per student with their measures.
+
+The chart is drawn in the teacher's language by `bot/i18n/report_chart.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from PIL import Image, ImageDraw, ImageFont
-
 from ..core.drill import DrillAnswer, DrillRound
-from ..core.drill_report import DrillReport
+from ..core.drill_report import DrillReport, StudentResult
 from ..core.lang import Lang
 from ..core.model import QuestionBank
 
@@ -27,13 +28,6 @@ CSV_COLUMNS = (
     "confidence",
     "answered_at_utc",
 )
-CHART_SIZE = (1000, 560)
-ROUND_COLOURS = {
-    DrillRound.MAIN: (52, 101, 164),
-    DrillRound.PRE: (150, 150, 150),
-    DrillRound.POST: (52, 101, 164),
-    DrillRound.RETEST: (230, 145, 56),
-}
 
 
 def report_csv(report: DrillReport, answers: list[DrillAnswer], bank: QuestionBank, lang: Lang = Lang.EN) -> str:
@@ -62,50 +56,58 @@ def report_csv(report: DrillReport, answers: list[DrillAnswer], bank: QuestionBa
     return out.getvalue()
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType: the fixed bitmap font
-        return ImageFont.load_default()
+def _cell(value: float | None, digits: int = 3) -> str:
+    # `+ 0.0` turns -0.0 into 0.0, so a zero never prints as "-0.000".
+    return "" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
 
 
-def report_chart(report: DrillReport) -> bytes:
-    """A PNG bar chart of accuracy per question; each round taken (pre and post, re-test) side by side."""
-    width, height = CHART_SIZE
-    image = Image.new("RGB", CHART_SIZE, "white")
-    draw = ImageDraw.Draw(image)
-    title_font, font, small = _font(24), _font(16), _font(13)
-    rounds = [r for r in DrillRound if r in report.rounds]
-    title = f"Drill {report.drill.code}: share of the class right, per question"
-    gain = report.gain()
-    if gain is not None:
-        title += f"  (gain {gain[0] * 100:+.0f} points)"
-    draw.text((30, 18), title, fill="black", font=title_font)
-    left, right, top, bottom = 70, width - 30, 80, height - 70
-    for percent in range(0, 101, 25):
-        y = bottom - (bottom - top) * percent / 100
-        draw.line([(left, y), (right, y)], fill=(225, 225, 225))
-        draw.text((20, y - 8), f"{percent}%", fill=(90, 90, 90), font=small)
-    draw.line([(left, top), (left, bottom), (right, bottom)], fill="black", width=2)
-    total = report.drill.total
-    slot = (right - left) / max(total, 1)
-    bar = slot * 0.8 / max(len(rounds), 1)
-    for position in range(total):
-        x0 = left + slot * position + slot * 0.1
-        for index, round_ in enumerate(rounds):
-            result = report.rounds[round_].questions[position]
-            if result.answered:
-                # A question nobody got right still shows a sliver, so "0%" reads as answered, not missing.
-                y = min(bottom - 3, bottom - (bottom - top) * result.accuracy)
-                draw.rectangle(
-                    [x0 + bar * index, y, x0 + bar * (index + 1) - 2, bottom - 1], fill=ROUND_COLOURS[round_]
-                )
-        draw.text((x0 + slot * 0.25, bottom + 8), f"Q{position + 1}", fill="black", font=small)
-    for index, round_ in enumerate(rounds):
-        x = left + 160 * index
-        draw.rectangle([x, height - 32, x + 18, height - 14], fill=ROUND_COLOURS[round_])
-        label = f"{round_.value} ({report.rounds[round_].accuracy * 100:.0f}%)"
-        draw.text((x + 26, height - 33), label, fill="black", font=font)
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+def students_csv(report: DrillReport) -> str:
+    """One row per student: score per round, real-or-fake figures per round, gain, retention and calibration."""
+    rounds = list(report.rounds)
+    per_round = ("score_pct", "judged", "hit_rate", "false_alarm_rate", "d_prime", "c")
+    header = ["drill_code", "nickname"]
+    header += [f"{round_.value}_{name}" for round_ in rounds for name in per_round]
+    header += [
+        "raw_gain_points",
+        "normalized_gain",
+        "retention",
+        "rated_answers",
+        "stated_confidence_pct",
+        "accuracy_when_rated_pct",
+        "overconfidence_points",
+        "brier",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for student in report.student_results:
+        writer.writerow([report.drill.code, student.nickname, *_student_cells(student, rounds)])
     return out.getvalue()
+
+
+def _student_cells(student: StudentResult, rounds: list[DrillRound]) -> list[str]:
+    cells: list[str] = []
+    for round_ in rounds:
+        score = student.scores.get(round_)
+        d = student.discernment.get(round_)
+        cells += [
+            _cell(score, 1),
+            str(d.judged) if d is not None else "",
+            _cell(d.hit_rate if d is not None else None),
+            _cell(d.false_alarm_rate if d is not None else None),
+            _cell(d.d_prime if d is not None else None),
+            _cell(d.bias_c if d is not None else None),
+        ]
+    gain, c = student.gain, student.calibration
+    over = c.overconfidence
+    cells += [
+        _cell(gain.raw_gain if gain is not None else None, 1),
+        _cell(gain.normalized_gain if gain is not None else None),
+        _cell(gain.retention if gain is not None else None),
+        str(c.rated),
+        _cell(100 * c.mean_stated if c.mean_stated is not None else None, 1),
+        _cell(100 * c.accuracy if c.accuracy is not None else None, 1),
+        _cell(100 * over if over is not None else None, 1),
+        _cell(c.brier),
+    ]
+    return cells

@@ -1,7 +1,7 @@
 """The one place storage is opened and handed to the use cases; adapters get the services, never the storage.
 
-`python -m bot play`, `report` and `run` all open their services here, so a new storage back-end or a new service
-is wired once.
+`python -m bot play`, `report`, `items` and `run` all open their services here, so a new storage back-end or a new
+service is wired once.
 """
 
 from __future__ import annotations
@@ -11,15 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..core.group import GroupRules
 from ..core.model import QuestionBank
 from ..storage import SQLStorage, StorageError, open_storage
+from ..storage.factory import sqlite_path
 from .drill import DrillService
 from .group import GroupService
+from .items import ItemService
 from .quiz import QuizService
 
-__all__ = ["ServiceSet", "StorageError", "open_services"]
+__all__ = ["ServiceSet", "StorageError", "missing_sqlite_file", "open_services"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +32,7 @@ class ServiceSet:
     quiz: QuizService
     group: GroupService
     drill: DrillService
+    items: ItemService
     _storage: SQLStorage
 
     async def close(self) -> None:
@@ -53,5 +57,17 @@ async def open_services(
         quiz=quiz,
         group=GroupService(bank, storage, rules=rules or GroupRules(), clock=clock, rng=rng),
         drill=DrillService(bank, storage, quiz, max_students=max_students, clock=clock, rng=rng),
+        items=ItemService(bank, storage),
         _storage=storage,
     )
+
+
+def missing_sqlite_file(database_url: str, *, base: Path) -> Path | None:
+    """The file a SQLite `database_url` names, when it does not exist (opening it would create an empty database);
+    None for a file that exists, `:memory:` and every other back-end. Raises StorageError for a bad SQLite URL."""
+    if urlsplit(database_url).scheme != "sqlite":
+        return None
+    path = sqlite_path(database_url, base=base)
+    if path == ":memory:" or Path(path).exists():
+        return None
+    return Path(path)

@@ -8,6 +8,7 @@ to it and show what it returns, through the drill renderer.
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import logging
 from collections.abc import Awaitable
@@ -21,14 +22,16 @@ from ..core.drill import Drill, DrillMode, DrillRefused, DrillRejection, DrillSp
 from ..core.engine import UserId
 from ..core.lang import Lang
 from ..core.users import UserProfile
-from ..i18n.present import HTML, report_summary
+from ..i18n.present import HTML
+from ..i18n.report_chart import render_report_chart
+from ..i18n.report_text import chart_data, report_summary
 from ..services.drill_views import DrillDue, LiveQuestion, LiveReveal, Panel, RoundFinished, RoundOpened, RoundOver
-from ..services.report_files import report_chart, report_csv
+from ..services.report_files import report_csv, students_csv
 from . import callbacks as cb
 from . import timers
 from .callbacks import Action, Kind, TeacherMove, WizardState
 from .context import BotApplication, BotContext, BotServices, profile_of
-from .sending import edit, send
+from .sending import CAPTION_LIMIT, edit, in_messages, send
 
 log = logging.getLogger(__name__)
 
@@ -83,21 +86,36 @@ async def report_command(update: Update, context: BotContext) -> None:
 
 
 async def send_report(context: BotContext, chat_id: int, drill: Drill, lang: Lang) -> None:
+    """The report in words, the two CSV files, and the chart with its figures as text (for screen readers)."""
     full = await context.drill.report(drill)
     report = full.report
-    summary = report_summary(report, context.bank, context.t, lang, HTML)
-    await context.bot.send_message(chat_id, summary[:4000])
+    for part in in_messages(report_summary(report, context.bank, context.t, lang, HTML)):
+        await context.bot.send_message(chat_id, part)
     if not report.rounds:
         return
-    csv_bytes = report_csv(report, full.answers, context.bank, lang).encode("utf-8-sig")  # BOM: spreadsheets read UTF-8
+    # BOM: spreadsheets read the files as UTF-8.
+    answers_csv = report_csv(report, full.answers, context.bank, lang).encode("utf-8-sig")
     await context.bot.send_document(
         chat_id,
-        InputFile(io.BytesIO(csv_bytes), filename=f"drill-{drill.code}.csv"),
+        InputFile(io.BytesIO(answers_csv), filename=f"drill-{drill.code}-answers.csv"),
         caption=context.drill_render.report_files_caption(lang),
     )
-    await context.bot.send_photo(
-        chat_id, InputFile(io.BytesIO(report_chart(report)), filename=f"drill-{drill.code}.png")
+    await context.bot.send_document(
+        chat_id,
+        InputFile(io.BytesIO(students_csv(report).encode("utf-8-sig")), filename=f"drill-{drill.code}-students.csv"),
     )
+    # Drawing takes a good part of a second: off the event loop, so other chats are not kept waiting.
+    chart = await asyncio.to_thread(render_report_chart, chart_data(report, context.bank, lang), context.t, lang)
+    caption = html.escape(chart.caption, quote=False)
+    fits = len(caption) <= CAPTION_LIMIT
+    await context.bot.send_photo(
+        chat_id,
+        InputFile(io.BytesIO(chart.png), filename=f"drill-{drill.code}.png"),
+        caption=caption if fits else None,
+    )
+    if not fits:
+        for part in in_messages(caption):
+            await context.bot.send_message(chat_id, part)
 
 
 # ---------------------------------------------------------------- students joining

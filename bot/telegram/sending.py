@@ -83,3 +83,30 @@ def echo_safe(text: str, limit: int = 40) -> str:
     """Someone's own words, fit to repeat back: no control or bidi format characters (which could reverse the rest
     of the bot's line), cut to `limit`."""
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))[:limit]
+
+
+MESSAGE_LIMIT = 4096  # Telegram's most characters in one message
+CAPTION_LIMIT = 1024  # ... and in a photo's caption
+
+
+def in_messages(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """`text` cut at line ends into messages of at most `limit` characters. Our markup never spans lines, so no
+    tag is cut in two; a single line over the limit (never written by us) is cut where it must be."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current)
+    return parts

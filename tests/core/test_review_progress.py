@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.engine import AnswerRecord, Confidence, SessionId, UserId
-from bot.core.model import QuestionId
-from bot.core.progress import calibration, summarize
+from bot.core.model import QuestionBank, QuestionId
+from bot.core.progress import summarize
 from bot.core.review import DAY, INTERVAL_DAYS, LAST_BOX, ReviewItem, after_answer, review_order
 
 USER = UserId(1)
@@ -56,7 +56,7 @@ def record(position: int, correct: bool, confidence: Confidence | None = None, t
     )
 
 
-def test_summary_counts_topics_weakest_first_and_the_best_streak() -> None:
+def test_summary_counts_topics_weakest_first_and_the_best_streak(small_bank: QuestionBank) -> None:
     records = [
         record(0, True, topic="b"),
         record(1, True, topic="a"),
@@ -64,21 +64,42 @@ def test_summary_counts_topics_weakest_first_and_the_best_streak() -> None:
         record(3, False, topic="a"),
         record(4, True, topic="b"),
     ]
-    summary = summarize(records)
+    summary = summarize(records, small_bank)
     assert (summary.total.answered, summary.total.correct, summary.best_streak) == (5, 4, 3)
     assert [(t, x.correct, x.answered) for t, x in summary.by_topic] == [("a", 2, 3), ("b", 2, 2)]
     assert summary.mean_elapsed_ms == 3000
 
 
-def test_calibration_shows_overconfidence() -> None:
-    records = [record(n, n == 0, Confidence.SURE) for n in range(4)] + [record(9, True)]
-    result = calibration(records)
-    assert result.rated == 4
-    assert result.expected == pytest.approx(0.95)
-    assert result.actual == pytest.approx(0.25)
-    assert result.overconfidence == pytest.approx(0.70)
-    assert result.level(Confidence.SURE).tally.answered == 4 and result.level(Confidence.GUESS) is None
+def bank_record(question_id: str, position: int, correct: bool, confidence: Confidence | None) -> AnswerRecord:
+    return AnswerRecord(
+        session_id=SessionId("s"),
+        user_id=USER,
+        question_id=QuestionId(question_id),
+        topic="alpha",
+        position=position,
+        chosen=0,
+        correct=correct,
+        confidence=confidence,
+        elapsed_ms=1000,
+        answered_at=float(position),
+    )
 
 
-def test_calibration_with_no_ratings_is_empty() -> None:
-    assert calibration([record(0, True)]).rated == 0
+def test_calibration_counts_a_guess_as_chance_on_its_question(small_bank: QuestionBank) -> None:
+    # alpha-0..4 have 3 options, alpha-tf 2. Sure on four answers (one right), a guess on the true/false (right):
+    # stated (4 * 0.95 + 0.5) / 5 = 0.86; accuracy 2 / 5 = 0.4; overconfident by 0.46.
+    records = [bank_record(f"alpha-{n}", n, n == 0, Confidence.SURE) for n in range(4)]
+    records.append(bank_record("alpha-tf", 4, True, Confidence.GUESS))
+    records.append(bank_record("alpha-4", 5, True, None))  # not rated: not in calibration
+    records.append(bank_record("gone-from-the-bank", 6, True, Confidence.SURE))  # counted in totals only
+    summary = summarize(records, small_bank)
+    assert summary.total.answered == 7
+    assert summary.calibration.rated == 5 and summary.calibration.unrated == 1
+    assert summary.calibration.mean_stated == pytest.approx(0.86)
+    assert summary.calibration.accuracy == pytest.approx(0.4)
+    assert summary.calibration.overconfidence == pytest.approx(0.46)
+    assert summary.discernment.judged == 0
+
+
+def test_calibration_with_no_ratings_is_empty(small_bank: QuestionBank) -> None:
+    assert summarize([record(0, True)], small_bank).calibration.rated == 0

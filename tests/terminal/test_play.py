@@ -58,7 +58,8 @@ def test_a_whole_quiz_with_confidence_ends_with_the_result_card(env: dict[str, s
     assert out.count("Question ") == 3 and "Before the answer: how sure are you?" in out
     assert "💡 Why" in out and "📰 Global Times (環球時報), Feb 2024, paragraph 2:" in out and "有人咬了一口餅乾" in out
     assert "🏁 Quiz complete" in out and "Score: " in out and "By topic:" in out
-    assert "🎯 Calibration: your confidence implied 95% right" in out
+    assert "🎯 Of the 3 answers you rated, you expected 95% right" in out
+    assert "(A verdict on your confidence needs at least 5 rated answers.)" in out
     assert len(answers_in(env)) == 3
 
 
