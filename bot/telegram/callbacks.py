@@ -86,7 +86,7 @@ _PATTERNS = {
     Kind.RESUME: re.compile(rf"r:({_SESSION})"),
     Kind.GROUP_LANG: re.compile(r"y:(zh-Hant|zh-Hans|en)"),
     Kind.WIZARD: re.compile(
-        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])"
+        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])\.({_N2})"
     ),
     Kind.TEACHER: re.compile(rf"D:({_SESSION}):({_MOVE})"),
     Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):({_ROUND}):({_N2}):({_N2})"),
@@ -113,11 +113,12 @@ class WizardState:
     pair: bool = False
     retest: int = 0  # days; 0: none
     step: int = 1
+    judgment: int = 0  # judge items in a judgment block after the topic questions; 0: none
 
     def encode(self) -> str:
         return _checked(
             f"w:{self.topics:x}.{self.count}.{self.seconds}.{_MODE_LETTER[self.mode]}.{self.days}.{int(self.pair)}."
-            f"{self.retest}.{self.step}"
+            f"{self.retest}.{self.step}.{self.judgment}"
         )
 
 
@@ -223,7 +224,7 @@ def parse(data: object) -> Action | None:
     if kind in (Kind.JOIN, Kind.BEGIN, Kind.RESUME):
         return Action(kind=kind, session_id=groups[0])
     if kind is Kind.WIZARD:
-        topics, count, seconds, mode, days, pair, retest, step = groups
+        topics, count, seconds, mode, days, pair, retest, step, judgment = groups
         state = WizardState(
             topics=int(topics, 16),
             count=int(count),
@@ -233,6 +234,7 @@ def parse(data: object) -> Action | None:
             pair=pair == "1",
             retest=int(retest),
             step=int(step),
+            judgment=int(judgment),
         )
         return Action(kind=kind, wizard=state)
     if kind is Kind.TEACHER:

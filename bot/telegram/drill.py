@@ -255,6 +255,7 @@ async def create(update: Update, context: BotContext, profile: UserProfile, stat
         pair=state.pair,
         open_days=state.days,
         retest_days=state.retest or None,
+        judgment=state.judgment,
     )
     drill = await context.drill.create(profile.id, spec)
     if drill is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..core.drill import Drill, DrillMode, DrillPhase, DrillRound
+from ..core.drill import JUDGMENT_CHECK, Drill, DrillMode, DrillPhase, DrillRound
 from ..core.engine import AnswerRecord, Confidence
 from ..core.lang import Lang
 from ..core.model import QuestionBank
@@ -55,6 +55,7 @@ class DrillRenderer:
             and state.seconds in SECONDS
             and state.days in OPEN_DAYS
             and state.retest in RETEST_DAYS
+            and state.judgment in (0, JUDGMENT_CHECK)
             and 1 <= state.step <= 8
         )
 
@@ -78,7 +79,12 @@ class DrillRenderer:
             return Rendered(esc(t("wizard.topics", lang)), InlineKeyboardMarkup(rows))
         if state.step == 2:
             row = [button(str(n), count=n, step=3) for n in COUNTS]
-            return Rendered(esc(t("wizard.count", lang)), InlineKeyboardMarkup([row]))
+            # A toggle that stays on this step: the judgment block is added to whichever count comes next.
+            mark = "✅ " if state.judgment else "▫️ "
+            block = button(
+                mark + t("wizard.judgment", lang, count=JUDGMENT_CHECK), judgment=JUDGMENT_CHECK - state.judgment
+            )
+            return Rendered(esc(t("wizard.count", lang)), InlineKeyboardMarkup([row, [block]]))
         if state.step == 3:
             rows = [
                 [button(t("wizard.live", lang), mode=DrillMode.LIVE, step=4)],
@@ -119,6 +125,9 @@ class DrillRenderer:
             else f"{t('wizard.self', lang)} · {t('wizard.days', lang, days=state.days)}",
             pair=t("wizard.yes" if state.pair else "wizard.no", lang),
             retest=t("wizard.days", lang, days=state.retest) if state.retest else t("wizard.no_retest", lang),
+            judgment=t("wizard.judgment_summary", lang, count=state.judgment)
+            if state.judgment
+            else t("wizard.no", lang),
         )
         row = [button(t("wizard.create", lang), step=8)]
         return Rendered(esc(summary), InlineKeyboardMarkup([row]))
