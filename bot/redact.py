@@ -31,7 +31,8 @@ def url_secrets(url: str) -> list[str]:
 
 
 def redact_url(url: str) -> str:
-    """`url` with any password replaced by ***, fit for messages and logs."""
+    """`url` with any password replaced by ***, fit for messages and logs; a URL with none comes back as it was
+    (urlunsplit would turn `sqlite:////abs/x.db` into `sqlite://abs/x.db`, naming the wrong file)."""
     parts = urlsplit(url)
     netloc = parts.netloc
     userinfo, at, hosts = netloc.rpartition("@")
@@ -43,4 +44,6 @@ def redact_url(url: str) -> str:
         if item
         for key in [unquote(item.split("=", 1)[0])]
     )
+    if netloc == parts.netloc and query == parts.query:
+        return url
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

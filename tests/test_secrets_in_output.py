@@ -17,6 +17,8 @@ WEBHOOK_SECRET = "hook-secret-never-shown"
 COMMANDS = [
     ["report", "ABC234"],
     ["report", "ABC234", "--csv", "out.csv"],
+    ["items"],
+    ["items", "--since", "2024-01-01", "--csv", "out.csv"],
     ["play", "--count", "1"],
     ["check"],
     ["check", "--stats"],

@@ -228,6 +228,15 @@ class SQLStorage(ABC):
             rows = await self._fetch("answers", self._sql.all_answers)
         return [answer_from_row(row) for row in rows]
 
+    async def all_answers(self, since: float | None = None) -> list[AnswerRecord]:
+        """Every stored answer, private, group and drill alike, oldest first (equal times in the order recorded);
+        with `since`, only those given at or after it."""
+        if since is None:
+            rows = await self._fetch("all_answers", self._sql.all_answers)
+        else:
+            rows = await self._fetch("all_answers", self._sql.answers_since, float(since))
+        return [answer_from_row(row) for row in rows]
+
     async def review_item(self, user_id: UserId, question_id: QuestionId) -> ReviewItem | None:
         row = await self._fetchrow("review_item", self._sql.review_item, user_id, question_id)
         return review_from_row(row) if row is not None else None

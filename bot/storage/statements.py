@@ -116,6 +116,8 @@ class Statements:
         "ON CONFLICT (session_id, position, user_id) DO NOTHING"
     )
     all_answers: str = f"{_ANSWERS} {_ANSWER_ORDER}"
+    # Item analysis: every answer (private, group and drill) given at or after a time.
+    answers_since: str = f"{_ANSWERS} WHERE answered_at >= $1 {_ANSWER_ORDER}"
     user_answers: str = f"{_ANSWERS} WHERE user_id = $1 {_ANSWER_ORDER}"
     session_answers: str = f"{_ANSWERS} WHERE session_id = $1 {_ANSWER_ORDER}"
     user_session_answers: str = f"{_ANSWERS} WHERE user_id = $1 AND session_id = $2 {_ANSWER_ORDER}"

@@ -129,7 +129,7 @@ def lesson(bank: QuestionBank) -> tuple[Drill, list[DrillAnswer], DrillReport]:
 
 
 def test_gain_retention_and_calibration_worked_by_hand(mixed_bank: QuestionBank) -> None:  # noqa: F811
-    drill, answers, report = lesson(mixed_bank)
+    _drill, _answers, report = lesson(mixed_bank)
     assert list(report.rounds) == [DrillRound.PRE, DrillRound.POST, DrillRound.RETEST]  # teaching order
     gain = report.gain_report
     # Pre 50 for all four; post 100, 100, 100, 50: mean 87.5; g = 37.5 / 50 = 0.75; per student 1, 1, 1, 0 -> 0.75.
@@ -171,7 +171,7 @@ def test_the_text_names_every_measure_in_each_language(mixed_bank: QuestionBank)
 
 
 def test_both_csv_files(mixed_bank: QuestionBank) -> None:  # noqa: F811
-    drill, answers, report = lesson(mixed_bank)
+    _drill, answers, report = lesson(mixed_bank)
     rows = list(csv.DictReader(io.StringIO(report_csv(report, answers, mixed_bank))))
     assert len(rows) == 4 * 4 + 4 * 4 + 2 * 4 and tuple(rows[0]) == CSV_COLUMNS
     assert [r["round"] for r in rows[:1] + rows[-1:]] == ["pre", "retest"]

@@ -50,6 +50,9 @@ def test_urls_are_shown_without_their_password() -> None:
     assert redact_url("postgres://quiz:p%40ss@db/quiz?sslmode=require") == "postgres://quiz:***@db/quiz?sslmode=require"
     assert redact_url("postgresql://db/quiz?user=q&password=x") == "postgresql://db/quiz?user=q&password=***"
     assert redact_url("postgresql://quiz@db/quiz") == "postgresql://quiz@db/quiz"
+    # A URL with no secret comes back untouched: urlunsplit would drop a slash from sqlite:////abs/x.db.
+    assert redact_url("sqlite:////tmp/quiz.db") == "sqlite:////tmp/quiz.db"
+    assert redact_url("sqlite:///data/quiz.db") == "sqlite:///data/quiz.db"
     assert url_secrets("postgres://quiz:p%40ss@db/quiz") == ["p%40ss", "p@ss"]
     assert url_secrets("postgresql://quiz@db/quiz") == []
 

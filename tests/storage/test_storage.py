@@ -936,3 +936,21 @@ async def test_students_without_a_nickname_list_by_user_in_drill_answers(
     await storage.set_nickname(made.id, 2, "Bo")
     got = await storage.drill_answers(made.id)
     assert [(a.nickname, a.user_id) for a in got] == [("", 1), ("", 3), ("Bo", 2)]
+
+
+# ---------------------------------------------------------------- item analysis: every answer, or those since a time
+
+
+async def test_all_answers_private_group_and_drill_oldest_first_and_since(storage: SQLStorage) -> None:
+    assert await storage.all_answers() == [] and await storage.all_answers(since=0.0) == []
+    private = replace(record(), answered_at=20.0)
+    group = [group_answer(user, sid="g1", at=10.0) for user in (3, 1)]  # the same moment: in the order stored
+    drilled = replace(group_answer(7, sid="live", at=30.0), context="drill")
+    for answer in (private, *group, drilled):
+        await storage.record_answer(answer)
+    assert await storage.all_answers() == [*group, private, drilled]
+    assert await storage.all_answers(None) == [*group, private, drilled]
+    assert await storage.all_answers(since=20.0) == [private, drilled]  # at `since` counts
+    assert await storage.all_answers(since=20.5) == [drilled]
+    assert await storage.all_answers(since=31.0) == []
+    assert [a.context for a in await storage.all_answers(since=10)] == ["group", "group", "private", "drill"]
