@@ -372,12 +372,11 @@ async def group_lang_command(update: Update, context: BotContext) -> None:
 
 
 async def group_stats(update: Update, context: BotContext) -> None:
-    """/stats in a group: its history."""
+    """/stats in a group: its history and what its answers show it learned."""
     chat = update.effective_chat
     assert chat is not None
     lang = await context.group.lang(chat.id)
-    total, records = await context.group.history(chat.id)
-    await reply(update, context.group_render.history(total, records, lang))
+    await reply(update, context.group_render.stats(await context.group.stats(chat.id), lang))
 
 
 async def group_help(update: Update, context: BotContext) -> None:

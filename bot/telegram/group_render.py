@@ -1,4 +1,4 @@
-"""Group quiz messages: lobby, question (native quiz poll or buttons), reveal, pause, podium, history.
+"""Group quiz messages: lobby, question (native quiz poll or buttons), reveal, pause, podium, /stats.
 
 Every poll parameter is decided here, so a Bot API change to polls touches this one file.
 """
@@ -15,13 +15,13 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import PollType
 
-from ..core.group import GroupMember, GroupRecord, GroupSession
+from ..core.group import GroupMember, GroupSession
 from ..core.lang import Lang
 from ..core.limits import POLL_LIMITS
 from ..core.model import QuestionBank
 from ..i18n import Translator
-from ..i18n.present import HTML, source_lines
-from ..services.group import Podium, QuestionStep, RevealStep
+from ..i18n.present import HTML, Presenter, percent, source_lines
+from ..services.group import GroupLearning, GroupStats, Podium, QuestionStep, RevealStep
 from . import callbacks as cb
 from .render import LANGS_SHOWN, LETTERS, Rendered
 
@@ -49,6 +49,7 @@ class GroupRenderer:
     def __init__(self, t: Translator, bank: QuestionBank) -> None:
         self.t = t
         self.bank = bank
+        self.present = Presenter(t, bank, HTML)
 
     def _topic(self, topic_id: str | None, lang: Lang) -> str:
         topic = self.bank.topic(topic_id) if topic_id else None
@@ -205,6 +206,9 @@ class GroupRenderer:
         if not podium.tallies:
             lines.append(esc(self.t("group.no_answers", lang)))
             return Rendered("\n".join(lines))
+        learned = self.learning(podium.learning, lang)
+        if learned:
+            lines += [*learned, ""]
         lines.append(f"<b>{esc(self.t('group.accuracy_title', lang))}</b>")
         for tally in podium.tallies:
             question = self.bank.get(tally.question_id)
@@ -226,17 +230,41 @@ class GroupRenderer:
             )
         return Rendered("\n".join(lines))
 
-    def history(self, total: int, records: list[GroupRecord], lang: Lang) -> Rendered:
-        if not total:
+    def learning(self, learning: GroupLearning, lang: Lang) -> list[str]:
+        """The group's accuracy (right answers, not points: points also reward speed) and, once it has judged
+        enough real-or-fake items, how well it tells them apart. Nothing when nobody answered."""
+        if learning.accuracy is None:
+            return []
+        accuracy = self.t(
+            "group.learning_accuracy",
+            lang,
+            right=learning.correct,
+            answered=learning.answered,
+            percent=percent(learning.accuracy),
+        )
+        return [
+            esc(accuracy),
+            *(esc(line) for line in self.present.discernment(learning.discernment, lang, who="group")),
+        ]
+
+    def stats(self, stats: GroupStats, lang: Lang) -> Rendered:
+        """/stats in a group: its latest sessions, then what its answers show it learned."""
+        if not stats.played:
             return self.text("group.stats_empty", lang)
-        lines = [f"<b>{esc(self.t('group.stats_title', lang, count=total))}</b>"]
-        for record in records:
+        lines = [f"<b>{esc(self.t('group.stats_title', lang, count=stats.played))}</b>"]
+        for record in stats.latest:
             winner = self.t("group.stats_winner", lang, name=record.winner) if record.winner else ""
-            percent = round(100 * record.correct / record.answered) if record.answered else 0
+            right = round(100 * record.correct / record.answered) if record.answered else 0
             date = datetime.fromtimestamp(record.finished_at, UTC).strftime("%Y-%m-%d")
             lines.append(
-                esc(self.t("group.stats_line", lang, date=date, players=record.players, percent=percent, winner=winner))
+                esc(self.t("group.stats_line", lang, date=date, players=record.players, percent=right, winner=winner))
             )
+        learned = self.learning(stats.learning, lang)
+        if learned:
+            lines.append("")
+            if stats.sessions < stats.played:
+                lines.append(esc(self.t("group.learning_latest", lang, count=stats.sessions)))
+            lines += learned
         return Rendered("\n".join(lines))
 
     def languages(self, lang: Lang) -> Rendered:
