@@ -147,6 +147,14 @@ class DrillReport:
             for q in missed + negative
         ]
 
+    def flagged(self) -> list[tuple[int, ItemStats]]:
+        """(position, figures) of the questions whose item analysis raised a flag, in question order."""
+        return [
+            (n, stats)
+            for n, item in enumerate(self.drill.items)
+            if (stats := self.items.get(item.question_id)) is not None and stats.flags
+        ]
+
     def _flags(self, question_id: str) -> frozenset[ItemFlag]:
         stats = self.items.get(question_id)
         return stats.flags if stats is not None else frozenset()

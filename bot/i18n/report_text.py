@@ -110,7 +110,33 @@ def report_summary(report: DrillReport, bank: QuestionBank, t: Translator, lang:
         lines.append(m.escape(t("report.discern_note", lang)))
     lines += ["", *(m.escape(line) for line in _calibration_lines(report.calibration, t, lang))]
     lines += _discuss_lines(report, bank, t, lang, m)
+    lines += _flag_lines(report, t, lang, m)
     return "\n".join(lines)
+
+
+def _flag_lines(report: DrillReport, t: Translator, lang: Lang, m: Markup) -> list[str]:
+    """Item analysis: every flag a question raised, so a teacher can drop or reword it next time."""
+    flagged = report.flagged()
+    if not flagged:
+        return []
+    lines = ["", m.bold(m.escape(t("report.items_title", lang)))]
+    for position, stats in flagged:
+        reasons = "; ".join(
+            t(f"report.flag.{flag.value}", lang, r=_number(stats.discrimination)) for flag in sorted(stats.flags)
+        )
+        lines.append(
+            m.escape(
+                t(
+                    "report.item_line",
+                    lang,
+                    position=position + 1,
+                    percent=percent(stats.difficulty),
+                    n=stats.n,
+                    reasons=reasons,
+                )
+            )
+        )
+    return lines
 
 
 def _gain_lines(report: DrillReport, t: Translator, lang: Lang) -> list[str]:

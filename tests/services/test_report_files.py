@@ -203,3 +203,20 @@ def test_no_answers_yet(mixed_bank: QuestionBank) -> None:  # noqa: F811
     assert report.rounds == {} and report.discuss() == [] and report.gain() is None
     assert "Nobody has answered yet." in report_summary(report, mixed_bank, translator(), Lang.EN)
     assert students_csv(report).count("\n") == 1
+
+
+def test_item_flags_are_named_in_the_report(mixed_bank: QuestionBank) -> None:  # noqa: F811
+    # Ten students, all right on the four items: p = 1 with n = 10 flags every item too easy (p >= 0.95, n >= 10).
+    # Ten students all saying "fake": the genuine items get 0 right, under chance (1 in 2) -> below chance.
+    drill = judgment_drill(mixed_bank)
+    real = truth(mixed_bank, drill)
+    easy = [a for s in range(10) for a in say(mixed_bank, drill, DrillRound.PRE, s, real)]
+    text = report_summary(build_report(drill, easy, students=10, bank=mixed_bank), mixed_bank, translator(), Lang.EN)
+    assert "🧪 Item check" in text
+    assert text.count("100% right of 10 answers — almost everyone got it right, so it tells you little") == 4
+    doubting = [a for s in range(10) for a in say(mixed_bank, drill, DrillRound.PRE, s, [True] * 4)]
+    report = build_report(drill, doubting, students=10, bank=mixed_bank)
+    text = report_summary(report, mixed_bank, translator(), Lang.EN)
+    assert text.count("0% right of 10 answers — fewer right than by chance") == 2
+    assert text.count("100% right of 10 answers — almost everyone") == 2
+    assert [n for n, _ in report.flagged()] == [0, 1, 2, 3]
