@@ -224,7 +224,8 @@ def drill_questions(bank: QuestionBank, spec: DrillSpec, rng: random.Random) -> 
     topic_part = rng.sample(plain, min(len(plain), spec.count - wanted_judge))
     topic_judge = balanced_judge([q for q in pool if q.type is QuestionType.JUDGE], spec.count - len(topic_part), rng)
     topic_questions = sorted(topic_part + topic_judge, key=lambda q: q.difficulty)
-    block = balanced_judge(judge, spec.judgment, rng)
+    taken = {q.id for q in topic_judge}
+    block = balanced_judge([q for q in judge if q.id not in taken], spec.judgment, rng)
     return topic_questions + block
 
 

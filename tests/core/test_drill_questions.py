@@ -71,6 +71,16 @@ def test_every_topic_mixes_judge_items_in_proportion_and_balanced(mixed_bank: Qu
     assert sorted((counts[Verdict.GENUINE], counts[Verdict.MANIPULATED])) == [3, 4]
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_the_block_never_repeats_a_judge_item_of_the_topic_part(mixed_bank: QuestionBank, seed: int) -> None:
+    # The judgment topic itself gives 5 judge items; the block of 10 then comes from the other 10.
+    questions = drill_questions(mixed_bank, DrillSpec(topics=("judgment",), count=5, judgment=10), random.Random(seed))
+    assert len(questions) == 15 and len({q.id for q in questions}) == 15
+    # Only 6 genuine items exist: the block gets 5 of them, or what the topic part left, and fakes for the rest.
+    left = 6 - verdicts(questions[:5])[Verdict.GENUINE]
+    assert verdicts(questions[5:])[Verdict.GENUINE] == min(5, left)
+
+
 def test_an_odd_or_short_supply_still_fills_the_block(mixed_bank: QuestionBank) -> None:
     judge = [q for q in mixed_bank.questions if q.verdict is not None]
     # 14 asked, 6 genuine exist: all 6 genuine and 8 manipulated.
