@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import locale
 import os
 import random
 import sys
@@ -12,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from .config import DEFAULT_ENV_FILE, PROJECT_ROOT, ConfigError, Settings, load_settings
 from .core.bankstats import bank_stats, paragraph_coverage
 from .core.engine import QuizMode, QuizSpec, UserId
-from .core.lang import Lang, lang_from_code, parse_lang
+from .core.lang import Lang, parse_lang
 from .core.loader import BankInvalid
 from .core.model import QuestionBank
 from .core.quality import cue_report, quality_problems
@@ -26,6 +25,7 @@ from .services.items import ItemAnalysis, ItemLine, items_csv
 from .services.wiring import StorageError, missing_sqlite_file, open_services
 
 LOCAL_USER = UserId(0)  # the terminal's own player; Telegram user ids are positive and never 0
+BROKEN_PIPE = 141  # 128 + SIGPIPE: the shell's status for a command whose reader went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     play = commands.add_parser("play", help="take a quiz in the terminal (no Telegram token needed)")
-    play.add_argument("--lang", type=parse_lang, help="zh-Hant, zh-Hans or en (default: from the locale)")
+    play.add_argument(
+        "--lang",
+        type=lang_arg,
+        help="zh-Hant, zh-Hans or en (default: from the locale; when it is neither Chinese nor English, a terminal "
+        "asks and scripted input gets English)",
+    )
     play.add_argument("--topic", help="only questions of this topic (id or title)")
-    play.add_argument("--count", type=int, help="number of questions (default: QUIZ_LENGTH, 5)")
+    play.add_argument("--count", type=question_count, help="number of questions, 1 or more (default: QUIZ_LENGTH, 5)")
     play.add_argument("--difficulty", type=int, choices=(1, 2, 3), help="only questions of this difficulty")
     play.add_argument("--review", action="store_true", help="go over the questions you got wrong before")
     play.add_argument("--no-confidence", action="store_true", help="don't ask how sure you are")
@@ -70,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to this CSV file")
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
-    run.add_argument("--env-file", type=Path, default=PROJECT_ROOT / ".env", help="settings file (default: .env)")
+    run.add_argument(
+        "--env-file", type=Path, default=DEFAULT_ENV_FILE, help="settings file (default: .env in the current folder)"
+    )
     run.add_argument(
         "--webhook", action="store_true", help="serve a webhook (WEBHOOK_URL, WEBHOOK_SECRET...) instead of polling"
     )
@@ -78,8 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command. When whoever reads the output stops reading (`python -m bot check | head`), the command ends
+    quietly with 141, the status of a process ended by SIGPIPE as `cat` or `grep` would be: it did not finish, so
+    it must not report success, yet it prints no traceback."""
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            sys.stdout.flush()  # inside the try: buffered output fails here, not at exit
+    except BrokenPipeError:
+        # Point stdout at /dev/null, so the interpreter's own flush at exit has nothing left to fail on.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE
+
+
+def run_command(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    env_file = getattr(args, "env_file", PROJECT_ROOT / ".env")
+    env_file = getattr(args, "env_file", DEFAULT_ENV_FILE)
     try:
         settings = load_settings(os.environ, env_file=env_file)
     except ConfigError as error:
@@ -124,7 +148,10 @@ def command_check(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     else:
-        print(f"ok: {len(bank)} questions in {len(bank.topics)} topics, {len(bank.retired)} retired ids")
+        print(
+            f"ok: {_count(len(bank), 'question')} in {_count(len(bank.topics), 'topic')}, "
+            f"{_count(len(bank.retired), 'retired id')}"
+        )
     status = 1 if quality else 0
     if args.stats:
         print_stats(bank)
@@ -170,22 +197,41 @@ def print_coverage(bank: QuestionBank, article_path: Path) -> int:
     return 0
 
 
-def default_lang() -> Lang:
-    """The terminal's language from the locale (LC_ALL, LC_MESSAGES, LANG), else Traditional Chinese."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return lang_from_code(value, default=Lang.ZH_HANT)
-    current = locale.getlocale()[0]
-    return lang_from_code(current, default=Lang.ZH_HANT)
+def lang_arg(text: str) -> Lang:
+    """`play --lang`: zh-Hant, zh-Hans or en (a locale-style name such as zh_TW or en_GB is understood too)."""
+    from .terminal import served_lang
+
+    try:
+        return parse_lang(text)
+    except ValueError:
+        lang = served_lang(text)
+        if lang is None:
+            raise argparse.ArgumentTypeError(f"unknown language {text!r}: choose zh-Hant, zh-Hans or en") from None
+        return lang
+
+
+def question_count(text: str) -> int:
+    """`play --count`: a whole number of questions, 1 or more."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of questions, 1 or more, not {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {count}")
+    return count
 
 
 def command_play(args: argparse.Namespace, settings: Settings) -> int:
     from .i18n import translator
-    from .terminal import TerminalQuiz
+    from .terminal import Screen, TerminalQuiz, choose_lang
 
     t = translator()
-    lang = args.lang or default_lang()
+    screen = Screen(sys.stdin, sys.stdout)
+    lang = args.lang or choose_lang(
+        t, environ=os.environ, screen=screen, interactive=sys.stdin.isatty(), errors=sys.stderr
+    )
+    if lang is None:  # quit at the language picker
+        return 0
     try:
         bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
     except BankInvalid as error:
@@ -220,7 +266,7 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
             service = services.quiz
             user = UserId(args.user)
             runner.run(service.user(user, default_lang=lang))
-            quiz = TerminalQuiz(service, runner, t=t, lang=lang, user_id=user, stdin=sys.stdin, stdout=sys.stdout)
+            quiz = TerminalQuiz(service, runner, t=t, lang=lang, user_id=user, screen=screen)
             return quiz.play(spec)
         finally:
             runner.run(services.close())
@@ -243,9 +289,17 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
     except BankInvalid as error:
         print(error.report.render(), file=sys.stderr)
         return 1
+    try:
+        missing = missing_sqlite_file(settings.database_url, base=Path.cwd())
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if missing is not None:  # opening it would create an empty database: say so instead
+        print(f"error: no database at {missing}: no drill has been run there (check DATABASE_URL)", file=sys.stderr)
+        return 1
 
     async def build() -> int:
-        services = await open_services(settings.database_url, bank, base=PROJECT_ROOT)
+        services = await open_services(settings.database_url, bank, base=Path.cwd())
         try:
             drill = await services.drill.by_code(code)
             if drill is None:
@@ -300,7 +354,7 @@ def command_items(args: argparse.Namespace, settings: Settings) -> int:
     # redact_url rebuilds the URL, which turns sqlite:///x into sqlite:/x: only a URL with a secret needs it.
     where = redact_url(settings.database_url) if url_secrets(settings.database_url) else settings.database_url
     try:
-        missing = missing_sqlite_file(settings.database_url, base=PROJECT_ROOT)
+        missing = missing_sqlite_file(settings.database_url, base=Path.cwd())
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -309,7 +363,7 @@ def command_items(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     async def analyse() -> ItemAnalysis:
-        services = await open_services(settings.database_url, bank, base=PROJECT_ROOT)
+        services = await open_services(settings.database_url, bank, base=Path.cwd())
         try:
             return await services.items.analysis(since=args.since)
         finally:

@@ -1,4 +1,23 @@
-"""All settings, read in one place from the environment and an optional `.env` file."""
+"""All settings, read in one place from the environment and an optional `.env` file.
+
+Where files are: one rule for every path (README.md "Configuration" and docs/deploy.md say the same).
+
+- Settings come from the environment and from the `.env` file in the current working folder (that folder only, no
+  search upwards; `python -m bot run --env-file FILE` names another file). The environment wins.
+- A relative path in a setting (QUESTIONS_PATH, ARTICLE_PATH, DATA_DIR, a `sqlite:///relative/file.db` DATABASE_URL;
+  `~` is expanded) is taken from the current working folder, whether the environment or the `.env` file set it. The
+  environment has no folder of its own, and systemd's EnvironmentFile= and `podman --env-file` turn the same `.env`
+  into environment variables, so "relative to the working folder" is the one reading that means the same whichever
+  of the two carries a value. Settings hands out absolute paths and an absolute SQLite URL, so nothing downstream
+  resolves a path again.
+- Defaults. The question bank is the one shipped inside the package (`bot/bank_data/` in an installed wheel); run
+  from a source checkout or an editable install, it is the checkout's `questions/`, so an edited YAML file takes
+  effect at once. The data folder is DATA_DIR, else the per-user data folder (platformdirs: `~/.local/share/
+  deepfake-quiz-bot` on Linux, with XDG_DATA_HOME honoured). The database is `<data folder>/quiz.db`. The article
+  (never shipped) is `../shared/article-zh-Hant.txt` beside a source checkout, `<data folder>/article-zh-Hant.txt`
+  for an installed package; without it the bot runs and says quotes were not checked.
+- Nothing is ever written inside the package: a SQLite database there (or, installed, in site-packages) is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +25,23 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from dotenv import dotenv_values
+from platformdirs import user_data_path
 
 from .redact import mask, redact_url
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "sqlite:///data/quiz.db"
+APP_NAME = "deepfake-quiz-bot"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The folder holding `bot/`: the project folder in a source checkout (the repository's tests and tools use it);
+# site-packages in an installed package. No setting resolves against it.
+PROJECT_ROOT = PACKAGE_DIR.parent
+SHIPPED_BANK = "bank_data"  # the subpackage pyproject.toml maps to questions/, so the wheel carries the bank
+DEFAULT_ENV_FILE = Path(".env")  # relative: the current working folder's
+DATABASE_FILE = "quiz.db"
+ARTICLE_FILE = "article-zh-Hant.txt"
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # Telegram tokens are "<bot id>:<secret>"; the check catches pasted quotes, spaces and half-copied tokens.
 TOKEN_PATTERN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{8,}$")
@@ -26,14 +54,16 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    """Everything configurable. Relative paths are taken from the project folder."""
+    """Everything configurable, made by `load_settings`. Paths are absolute, and a SQLite URL names an absolute
+    file (the module's docstring has the rule)."""
 
     token: str | None = field(default=None, repr=False)
     api_base_url: str = DEFAULT_API_BASE_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str
     log_level: int = logging.INFO
-    questions_path: Path = PROJECT_ROOT / "questions"
-    article_path: Path = PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"
+    questions_path: Path
+    article_path: Path
+    data_dir: Path
     quiz_length: int = 5
     group_lobby_seconds: float = 60.0
     group_question_seconds: float = 20.0
@@ -51,6 +81,7 @@ class Settings:
             f"Settings(token={mask(self.token)}, api_base_url={self.api_base_url!r}, "
             f"database_url={redact_url(self.database_url)!r}, log_level={logging.getLevelName(self.log_level)}, "
             f"questions_path={str(self.questions_path)!r}, article_path={str(self.article_path)!r}, "
+            f"data_dir={str(self.data_dir)!r}, "
             f"quiz_length={self.quiz_length}, group_lobby_seconds={self.group_lobby_seconds}, "
             f"group_question_seconds={self.group_question_seconds}, group_reveal_seconds={self.group_reveal_seconds}, "
             f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students}, "
@@ -70,8 +101,13 @@ class Settings:
         return self.token
 
 
-def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -> Settings:
-    """Settings from `environ`, falling back to `env_file` (a `.env`); the environment wins."""
+def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, cwd: Path | None = None) -> Settings:
+    """Settings from `environ`, falling back to `env_file` (a `.env`, relative to `cwd`); the environment wins.
+
+    Relative paths are taken from `cwd`, the current working folder unless given."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if env_file is not None:
+        env_file = cwd / env_file.expanduser()
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
@@ -119,13 +155,17 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
             raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, not {value:g}")
         return value
 
+    checkout = source_checkout()
+    data_dir = _path(get("DATA_DIR"), cwd) or user_data_path(APP_NAME, appauthor=False)
+    default_article = checkout.parent / "shared" / ARTICLE_FILE if checkout else data_dir / ARTICLE_FILE
     return Settings(
         token=get("TELEGRAM_BOT_TOKEN"),
         api_base_url=base_url,
-        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        database_url=_database_url(get("DATABASE_URL"), data_dir=data_dir, cwd=cwd),
         log_level=level,
-        questions_path=_path(get("QUESTIONS_PATH"), PROJECT_ROOT / "questions"),
-        article_path=_path(get("ARTICLE_PATH"), PROJECT_ROOT.parent / "shared" / "article-zh-Hant.txt"),
+        questions_path=_path(get("QUESTIONS_PATH"), cwd) or default_questions_path(),
+        article_path=_path(get("ARTICLE_PATH"), cwd) or default_article,
+        data_dir=data_dir,
         quiz_length=int(length),
         group_lobby_seconds=seconds("GROUP_LOBBY_SECONDS", 60.0, 0.0, 3600.0),
         group_question_seconds=seconds("GROUP_QUESTION_SECONDS", 20.0, 1.0, 3600.0),
@@ -141,8 +181,53 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None) -
     )
 
 
-def _path(value: str | None, default: Path) -> Path:
+def shipped_bank() -> Path | None:
+    """The question bank inside an installed package (`bot/bank_data/`), or None when running from a source tree."""
+    shipped = resources.files(__package__ or "bot") / SHIPPED_BANK
+    return shipped if isinstance(shipped, Path) and shipped.is_dir() else None
+
+
+def source_checkout() -> Path | None:
+    """The project folder `bot` runs from (a clone, an editable install), or None for an installed package."""
+    if shipped_bank() is None and (PROJECT_ROOT / "questions").is_dir():
+        return PROJECT_ROOT
+    return None
+
+
+def default_questions_path() -> Path:
+    """The shipped bank; in a source checkout its `questions/` (edits take effect at once)."""
+    checkout = source_checkout()
+    return shipped_bank() or (checkout / "questions" if checkout else PACKAGE_DIR / SHIPPED_BANK)
+
+
+def _path(value: str | None, cwd: Path) -> Path | None:
+    """A path setting, absolute: relative ones are taken from `cwd`; None when unset."""
     if value is None:
-        return default
+        return None
     path = Path(value).expanduser()
-    return path if path.is_absolute() else Path.cwd() / path
+    return path if path.is_absolute() else cwd / path
+
+
+def _database_url(value: str | None, *, data_dir: Path, cwd: Path) -> str:
+    """DATABASE_URL with a SQLite file made absolute (`<data folder>/quiz.db` when unset); other URLs as given."""
+    if value is None:
+        return _checked_sqlite(data_dir / DATABASE_FILE)
+    prefix = "sqlite:///"
+    rest = value[len(prefix) :] if value.startswith(prefix) else ""
+    if not rest or rest == ":memory:":
+        return value  # not SQLite, in memory, or malformed (the storage names the problem)
+    path = _path(rest, cwd)
+    assert path is not None
+    return _checked_sqlite(path)
+
+
+def _checked_sqlite(path: Path) -> str:
+    """`sqlite:///` + an absolute file; refused inside the package (and, installed, inside site-packages)."""
+    forbidden = [PACKAGE_DIR] if source_checkout() else [PACKAGE_DIR, PROJECT_ROOT]
+    for folder in forbidden:
+        if path.resolve().is_relative_to(folder):
+            raise ConfigError(
+                f"the database {path} would be inside the package ({folder}): "
+                "set DATA_DIR or DATABASE_URL to a folder outside it"
+            )
+    return f"sqlite:///{path}"

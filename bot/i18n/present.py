@@ -149,6 +149,7 @@ class Presenter:
             "calibration.line",
             lang,
             rated=calibration.rated,
+            count=calibration.rated,  # the plural form: "Of the 1 answer you rated" in English
             expected=percent(calibration.mean_stated or 0.0),
             actual=percent(calibration.accuracy or 0.0),
         )
@@ -198,8 +199,11 @@ class Presenter:
             ]
         return lines
 
-    def result(self, result: ResultView, lang: Lang, *, stopped: bool = False) -> str:
-        """The result card: score, streak, per-topic results, calibration, and what review will bring back."""
+    def result(
+        self, result: ResultView, lang: Lang, *, stopped: bool = False, review_key: str = "result.review"
+    ) -> str:
+        """The result card: score, streak, per-topic results, calibration, and what review will bring back.
+        `review_key` says how to review in this adapter (the terminal has no /review command)."""
         missed = result.summary.total.answered - result.summary.total.correct
         lines = [self.m.bold(self.m.escape(self.t("result.stopped" if stopped else "result.title", lang))), ""]
         lines += [self.m.escape(line) for line in self.summary(result.summary, lang)]
@@ -208,7 +212,7 @@ class Presenter:
         lines += [self.m.escape(line) for line in self.discernment(result.summary.discernment, lang)]
         lines.append("")
         if missed:
-            lines.append(self.m.escape(self.t("result.review", lang, count=missed)))
+            lines.append(self.m.escape(self.t(review_key, lang, count=missed)))
         else:
             lines.append(self.m.escape(self.t("result.review_none", lang)))
         return "\n".join(lines)
@@ -226,6 +230,14 @@ class Presenter:
         lines += [self.m.escape(line) for line in self.discernment(progress.summary.discernment, lang)]
         lines.append("")
         lines.append(
-            self.m.escape(self.t("stats.review", lang, queued=len(progress.review_items), due=progress.review_due))
+            self.m.escape(
+                self.t(
+                    "stats.review",
+                    lang,
+                    queued=len(progress.review_items),
+                    due=progress.review_due,
+                    count=len(progress.review_items),  # the plural form: "1 question" in English
+                )
+            )
         )
         return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Play a quiz in a terminal, or scripted through piped input.
 
 Input is read synchronously and each service call runs on an `asyncio.Runner`, so Ctrl-C interrupts a blocking
-read directly and end of input ends the quiz cleanly; every answer is committed as it is given.
+read directly and end of input ends the quiz cleanly; every answer is committed as it is given, and one chosen
+before stopping at "how sure are you?" is committed without a confidence.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ from ..core.lang import Lang
 from ..i18n import Translator
 from ..i18n.present import Presenter
 from ..services import NothingToReview, QuestionView, QuizService, ResultView, RevealView
+from .screen import EndOfInput, Screen, number
 
 T = TypeVar("T")
-QUIT_WORDS = frozenset({"q", "quit", "exit", "離開", "离开"})
-CONFIDENCE_KEYS = {"1": Confidence.GUESS, "2": Confidence.PROBABLY, "3": Confidence.SURE}
-
-
-class EndOfInput(Exception):
-    """The person typed q, or the input ran out."""
+CONFIDENCES = {1: Confidence.GUESS, 2: Confidence.PROBABLY, 3: Confidence.SURE}
 
 
 class TerminalQuiz:
@@ -36,36 +33,29 @@ class TerminalQuiz:
         t: Translator,
         lang: Lang,
         user_id: UserId,
-        stdin: IO[str],
-        stdout: IO[str],
+        stdin: IO[str] | None = None,
+        stdout: IO[str] | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self.service = service
         self.runner = runner
         self.t = t
         self.lang = lang
         self.user_id = user_id
-        self.stdin = stdin
-        self.stdout = stdout
+        if screen is None:
+            assert stdin is not None and stdout is not None, "give a screen, or the streams to make one"
+            screen = Screen(stdin, stdout)
+        self.screen = screen
         self.present = Presenter(t, service.bank)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(coroutine)
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
+        self.screen.say(text)
 
     def ask(self, prompt: str) -> str:
-        self.stdout.write(prompt)
-        self.stdout.flush()
-        line = self.stdin.readline()
-        if not line:
-            self.say()
-            raise EndOfInput
-        answer = line.strip()
-        if answer.lower() in QUIT_WORDS:
-            raise EndOfInput
-        return answer
+        return self.screen.ask(prompt)
 
     def play(self, spec: QuizSpec) -> int:
         """Run the quiz; returns the process exit status."""
@@ -77,10 +67,10 @@ class TerminalQuiz:
         if isinstance(started, NothingToReview):
             self.say(self.t("review.empty", lang))
             return 0
-        self.say(self.t("terminal.title", lang, app=self.t("app.name", lang), lang=self.t("lang.name", lang)))
-        self.say(self.t("app.tagline", lang))
         step: QuestionView | ResultView = started
         try:
+            self.say(self.t("terminal.title", lang, app=self.t("app.name", lang), lang=self.t("lang.name", lang)))
+            self.say(self.t("app.tagline", lang))
             while isinstance(step, QuestionView):
                 reveal = self._answer(step)
                 self.say()
@@ -90,11 +80,15 @@ class TerminalQuiz:
             stopped = self._run(self.service.cancel(self.user_id))
             self.say()
             if stopped is not None and stopped.summary.total.answered:
-                self.say(self.present.result(stopped, lang, stopped=True))
+                self.say(self.present.result(stopped, lang, stopped=True, review_key="terminal.review"))
             self.say(self.t("terminal.saved", lang))
             return 0
+        except BrokenPipeError:
+            # Nobody reads the output any more (`play | head`): stop the quiz, keep what was answered, say nothing.
+            self._run(self.service.cancel(self.user_id))
+            raise
         self.say()
-        self.say(self.present.result(step, lang))
+        self.say(self.present.result(step, lang, review_key="terminal.review"))
         return 0
 
     def _answer(self, view: QuestionView) -> RevealView:
@@ -103,13 +97,27 @@ class TerminalQuiz:
         self.say(self.present.question(view, lang))
         count = len(view.order)
         while True:
-            raw = self.ask(self.t("terminal.choice_prompt", lang, max=count))
-            if raw.isdigit() and 1 <= int(raw) <= count:
+            chosen = number(self.ask(self.t("terminal.choice_prompt", lang, max=count)))
+            if chosen is not None and 1 <= chosen <= count:
                 break
             self.say(self.t("terminal.invalid_choice", lang, max=count))
-        step = self._run(self.service.choose(self.user_id, view.session_id, position=view.position, shown=int(raw) - 1))
+        step = self._run(self.service.choose(self.user_id, view.session_id, position=view.position, shown=chosen - 1))
         if isinstance(step, RevealView):
             return step
+        try:
+            confidence = self._confidence()
+        except (EndOfInput, KeyboardInterrupt, BrokenPipeError):
+            # The answer is given; only "how sure?" is missing. Record it without a confidence before stopping, as
+            # the screen promises that every answer given is saved.
+            self._run(self.service.rate(self.user_id, view.session_id, position=view.position, confidence=None))
+            raise
+        return self._run(
+            self.service.rate(self.user_id, view.session_id, position=view.position, confidence=confidence)
+        )
+
+    def _confidence(self) -> Confidence | None:
+        """How sure the person is (1-3, full-width digits too), None when they press Enter to skip."""
+        lang = self.lang
         self.say(self.t("quiz.confidence_question", lang))
         prompt = self.t(
             "terminal.confidence_prompt",
@@ -120,10 +128,9 @@ class TerminalQuiz:
         )
         while True:
             raw = self.ask(prompt)
-            if raw == "" or raw in CONFIDENCE_KEYS:
-                break
+            if raw == "":
+                return None
+            level = number(raw)
+            if level in CONFIDENCES:
+                return CONFIDENCES[level]
             self.say(self.t("terminal.invalid_confidence", lang))
-        confidence = CONFIDENCE_KEYS.get(raw)
-        return self._run(
-            self.service.rate(self.user_id, view.session_id, position=view.position, confidence=confidence)
-        )

@@ -2,53 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from bot.config import PROJECT_ROOT
-from tests.conftest import ARTICLE_TEXT, question_yaml, topic_yaml
-
-
-@pytest.fixture
-def env(tmp_path: Path, write_bank: Callable[[dict[str, str]], Path]) -> dict[str, str]:
-    article = tmp_path / "article.txt"
-    article.write_text(ARTICLE_TEXT, encoding="utf-8")
-    # Unshuffled, so "1" is always right and "2" always wrong.
-    questions = [question_yaml(f"alpha-{n}", answer=0, extra="    shuffle: false\n") for n in range(3)]
-    questions.append(question_yaml("alpha-tf", qtype="true_false", options=("對", "錯"), answer=1))
-    folder = write_bank({"alpha.yaml": topic_yaml("alpha", questions)})
-    return {
-        "PATH": "/usr/bin:/bin",
-        "QUESTIONS_PATH": str(folder),
-        "ARTICLE_PATH": str(article),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'quiz.db'}",
-        "LANG": "en_US.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-    }
-
-
-def play(env: dict[str, str], stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "play", "--seed", "1", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-        check=False,
-    )
-
-
-def answers_in(env: dict[str, str]) -> list[tuple[str, int]]:
-    path = env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT question_id, correct FROM answers ORDER BY id").fetchall()
+from tests.conftest import question_yaml, topic_yaml
+from tests.terminal.helpers import answers_in, play
 
 
 def test_a_whole_quiz_with_confidence_ends_with_the_result_card(env: dict[str, str]) -> None:
@@ -96,7 +56,8 @@ def test_language_from_the_locale_and_from_the_flag(env: dict[str, str]) -> None
     hans = play({**env, "LANG": "zh_CN.UTF-8"}, "", "--count", "1")
     assert "饼干上出现了什么" in hans.stdout and "深伪识破小测验" in hans.stdout
     plain = play({**env, "LANG": "C"}, "", "--count", "1")
-    assert "餅乾上出現了什麼" in plain.stdout  # no language in the locale: Traditional Chinese
+    assert "What appears on the cookie?" in plain.stdout  # scripted, no language in the locale: English, and a hint
+    assert "choose with --lang zh-Hant, zh-Hans or en" in plain.stderr
     english = play({**env, "LANG": "zh_TW.UTF-8"}, "", "--count", "1", "--lang", "en")
     assert "What appears on the cookie?" in english.stdout
 
