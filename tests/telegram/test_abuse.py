@@ -9,18 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import Update
 
 from bot.config import mask
-from bot.core.drill import DrillMode, DrillRound, DrillSpec
-from bot.core.engine import UserId
+from bot.core.drill import DrillId, DrillMode, DrillRound, DrillSpec
+from bot.core.engine import SessionId, UserId
+from bot.core.group import ChatId, GroupSessionId
 from bot.core.lang import Lang
 from bot.logs import configure_logging, redact
 from bot.services.drill_views import Panel
@@ -48,15 +48,38 @@ ODD_TEXTS = {
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def rows(bot: RunningBot, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(bot.database) as db:
-        return db.execute(sql, args).fetchall()
+async def stored_answers(bot: RunningBot) -> int:
+    """How many answers the database holds, from anyone."""
+    async with bot.stored() as store:
+        return len(await store.answers())
 
 
-def table_counts(database: Path) -> dict[str, int]:
-    with sqlite3.connect(database) as db:
-        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+async def footprint(bot: RunningBot, user_id: int, ids: Iterable[str] = ()) -> tuple[object, ...]:
+    """Everything stored that a press by `user_id` in their private chat could have written: their profile, quiz,
+    review list, a group or drill of theirs, every answer, open group session and timed drill, and whatever is stored
+    under the session and drill ids in `ids` (those the pressed button data names)."""
+    uid = UserId(user_id)
+    async with bot.stored() as store:
+        found: list[object] = [
+            await store.get_user(uid),
+            await store.active_session(uid),
+            await store.review_items(uid),
+            await store.answers(),
+            await store.get_group(ChatId(user_id)),
+            await store.active_group_sessions(),
+            await store.teacher_drills(user_id),
+            await store.timed_drills(),
+            await store.awaiting_nickname(user_id),
+        ]
+        for key in ids:
+            found += [
+                await store.get_session(SessionId(key)),
+                await store.get_group_session(GroupSessionId(key)),
+                await store.members(GroupSessionId(key)),
+                await store.get_drill(DrillId(key)),
+                await store.students(DrillId(key)),
+            ]
+    return tuple(found)
 
 
 def buttons(message: dict) -> list[str]:
@@ -314,7 +337,7 @@ async def test_a_callback_query_with_no_data_is_answered_politely(
         "answerCallbackQuery"
     ] * 3
     assert not failures(caplog)
-    assert rows(bot, "SELECT count(*) FROM answers") == [(0,)]
+    assert await stored_answers(bot) == 0
     await still_serves(bot, 23_999)
 
 
@@ -348,7 +371,7 @@ async def test_callback_queries_without_a_message_are_answered_politely(
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
     await settle(bot.api)
     assert not failures(caplog)
-    assert rows(bot, "SELECT count(*) FROM answers") == [(0,)]
+    assert await stored_answers(bot) == 0
     await still_serves(bot, 24_999)
 
 
@@ -400,12 +423,14 @@ async def test_absurd_nicknames_are_trimmed_or_refused(bot: RunningBot, caplog: 
         calls = await replies_to(bot, mark, student["id"])
         assert all(c.ok for c in calls), (name, [c.short() for c in calls])
         [reply] = [c.result["text"] for c in calls if c.method == "sendMessage"]
-        stored = rows(bot, "SELECT nickname FROM drill_students WHERE user_id = ?", student["id"])
+        async with bot.stored() as store:
+            joined = await store.student(drill.id, student["id"])
+        assert joined is not None, name
+        kept = joined.nickname
         if name in ("invisible", "spaces"):
-            assert stored == [(None,)], (name, stored)
+            assert kept is None, (name, kept)
             assert "nickname" in reply, reply
         else:
-            [(kept,)] = stored
             assert kept and len(kept) <= 24 and "\n" not in kept, (name, kept)
             assert kept in reply or kept.strip() in reply, (name, kept, reply)
     edited = await api.wait_for("editMessageText", chat_id=teacher["id"], timeout=6)  # the panel, batched
@@ -437,7 +462,7 @@ async def test_200_presses_of_one_answer_button_store_one_answer(
     assert {a.params["callback_query_id"] for a in api.calls_to("answerCallbackQuery", since=mark)} == ids
     assert len(api.calls_to("answerCallbackQuery", since=mark)) == 200  # each exactly once
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
-    assert rows(bot, "SELECT count(*) FROM answers WHERE user_id = ?", user["id"]) == [(1,)]
+    assert (await bot.services.quiz.progress(UserId(user["id"]))).summary.total.answered == 1
     assert not failures(caplog)
     await still_serves(bot, 28_999)
     await question_for(bot, user)  # and the hammering user gets served again once the flood is over
@@ -503,7 +528,8 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
         "r:",
     ]
     assert len(forged) == 50
-    before = table_counts(bot.database)
+    named = (session, "A" * 22, "nosuchsession", "nosuchdrill", "abc")  # the ids the forged data names
+    before = await footprint(bot, user["id"], named)
     mark = api.mark()
     for data in forged:
         api.press_raw(user, user["id"], question["message_id"], data)
@@ -511,7 +537,7 @@ async def test_50_forged_presses_at_once_are_refused_and_store_nothing(
     await settle(api)
     assert len(api.calls_to("answerCallbackQuery", since=mark)) == 50
     assert {a.params.get("text") for a in answers} <= polite_notices(bot) | {None}
-    assert table_counts(bot.database) == before
+    assert await footprint(bot, user["id"], named) == before
     assert not [c.short() for c in api.calls_to("editMessageText", since=mark) if c.ok]
     assert not failures(caplog)
     await still_serves(bot, 29_999)
@@ -530,7 +556,8 @@ async def test_forged_group_buttons_in_a_private_chat_store_nothing(
         cb.resume("nosuchsession"),
         cb.group_language(Lang.EN),
     ]
-    before = table_counts(bot.database)
+    named = (buttons(question)[0].split(":")[1], "nosuchsession")
+    before = await footprint(bot, user["id"], named)
     mark = api.mark()
     for data in forged:
         api.press_raw(user, user["id"], question["message_id"], data)
@@ -538,7 +565,7 @@ async def test_forged_group_buttons_in_a_private_chat_store_nothing(
     await settle(api)
     assert {a.params.get("text") for a in answers} <= polite_notices(bot)
     assert not failures(caplog)
-    assert table_counts(bot.database) == before
+    assert await footprint(bot, user["id"], named) == before
 
 
 async def test_a_press_whose_edit_fails_is_still_answered(bot: RunningBot) -> None:
@@ -566,10 +593,10 @@ def production_logging():
 
 
 async def test_the_token_secret_never_reaches_a_log_at_debug(
-    bot_api: BotApiEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, production_logging
+    bot_api: BotApiEmulator, database_url: str, caplog: pytest.LogCaptureFixture, production_logging
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = bot_settings(bot_api, tmp_path / "quiz.db", LOG_LEVEL="DEBUG")
+    settings = bot_settings(bot_api, database_url, LOG_LEVEL="DEBUG")
     assert settings.log_level == logging.DEBUG
     production_logging(settings)
     raw: list[logging.LogRecord] = []
@@ -584,9 +611,9 @@ async def test_the_token_secret_never_reaches_a_log_at_debug(
     quiet = logging.getLogger("telegram.ext.ExtBot")  # logs the API URL, here on a handler of its own only
     quiet.addHandler(late)
     quiet.propagate = False
-    runtime = await start_bot(bot_api, tmp_path / "quiz.db", LOG_LEVEL="DEBUG")
+    runtime = await start_bot(bot_api, database_url, LOG_LEVEL="DEBUG")
     try:
-        bot = RunningBot(api=bot_api, runtime=runtime, database=tmp_path / "quiz.db")
+        bot = RunningBot(api=bot_api, runtime=runtime, database_url=database_url)
         user = bot_api.make_user(30_000, "Sec", language_code="en")
         await ask(bot, user, "/start")
         question = await ask(bot, user, "/quiz")

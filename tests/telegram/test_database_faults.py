@@ -1,4 +1,9 @@
-"""A database that is locked for a while: the bot waits, retries and answers; past that, one clear log line."""
+"""A database that is locked for a while: the bot waits, retries and answers; past that, one clear log line.
+
+SQLite only: the lock is another sqlite3 connection's `BEGIN EXCLUSIVE` on the bot's file, and the line quotes
+SQLite's own "database is locked". PostgreSQL's faults (retried, lasting, an unreachable server) are tested in
+tests/storage/test_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ import pytest
 
 from tests.telegram.conftest import RunningBot
 
+SQLITE_LOCK = "locks the bot's file with sqlite3 BEGIN EXCLUSIVE; the line quotes SQLite's 'database is locked'"
+
 
 def hold_lock(path: str, seconds: float, taken: threading.Event) -> None:
     db = sqlite3.connect(path, timeout=0)
@@ -21,10 +28,11 @@ def hold_lock(path: str, seconds: float, taken: threading.Event) -> None:
     db.close()
 
 
+@pytest.mark.sqlite_only(SQLITE_LOCK)
 async def test_a_briefly_locked_database_is_waited_for(bot: RunningBot) -> None:
     user = bot.api.make_user(900, "Lu", language_code="en")
     taken = threading.Event()
-    holder = threading.Thread(target=hold_lock, args=(str(bot.database), 1.5, taken))
+    holder = threading.Thread(target=hold_lock, args=(bot.sqlite_file, 1.5, taken))
     holder.start()
     await asyncio.to_thread(taken.wait)
     mark = bot.api.mark()
@@ -35,12 +43,13 @@ async def test_a_briefly_locked_database_is_waited_for(bot: RunningBot) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only(SQLITE_LOCK)
 async def test_a_database_locked_too_long_gives_one_clear_line_and_the_bot_goes_on(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = bot.api.make_user(901, "Mo", language_code="en")
     taken = threading.Event()
-    holder = threading.Thread(target=hold_lock, args=(str(bot.database), 7.0, taken))
+    holder = threading.Thread(target=hold_lock, args=(bot.sqlite_file, 7.0, taken))
     holder.start()
     await asyncio.to_thread(taken.wait)
     with caplog.at_level(logging.ERROR):

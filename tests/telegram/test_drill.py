@@ -5,22 +5,43 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bot.core.drill import Drill, DrillPhase
+from bot.services.drill import DrillService
 from bot.telegram.app import BotRuntime
 from tests.emulator import BotApiEmulator
-from tests.telegram.conftest import BANK, bot_settings
+from tests.telegram.conftest import BANK, bot_settings, stored
 
 TEACHER = 500
 
 
-def rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, args).fetchall()
+def drills_of(runtime: BotRuntime) -> DrillService:
+    assert runtime.services is not None, "the bot is not running"
+    return runtime.services.drill
+
+
+async def the_drill(runtime: BotRuntime, code: str) -> Drill:
+    drill = await drills_of(runtime).by_code(code)
+    assert drill is not None, code
+    return drill
+
+
+async def nicknames(runtime: BotRuntime, code: str) -> list[str]:
+    """The nicknames of the drill's students, in the order they joined (as the teacher's panel lists them)."""
+    panel = await drills_of(runtime).panel((await the_drill(runtime, code)).id)
+    assert panel is not None, "the drill has no panel"
+    return panel.nicknames
+
+
+async def drill_answers(runtime: BotRuntime, code: str) -> int:
+    """How many answers the drill's students have given, in every round (as the report counts them)."""
+    drill = await the_drill(runtime, code)
+    return len((await drills_of(runtime).report(drill)).answers)
 
 
 def buttons(message: dict) -> list[tuple[str, str]]:
@@ -37,16 +58,16 @@ def data_for(message: dict, label: str) -> str:
     return found[0]
 
 
-async def start(api: BotApiEmulator, database: Path, **overrides: str) -> BotRuntime:
-    runtime = BotRuntime(bot_settings(api, database, **overrides), BANK)
+async def start(api: BotApiEmulator, database_url: str, **overrides: str) -> BotRuntime:
+    runtime = BotRuntime(bot_settings(api, database_url, **overrides), BANK)
     await runtime.start(poll_timeout=1.0)
     return runtime
 
 
 @pytest.fixture
-async def classroom(bot_api: BotApiEmulator, tmp_path: Path):
-    runtime = await start(bot_api, tmp_path / "q.db")
-    yield bot_api, runtime, tmp_path / "q.db"
+async def classroom(bot_api: BotApiEmulator, database_url: str):
+    runtime = await start(bot_api, database_url)
+    yield bot_api, runtime, database_url
     await runtime.stop()
 
 
@@ -123,14 +144,14 @@ def right_letter_index(question_text: str) -> int:
 
 
 async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> None:
-    api, _, database = classroom
+    api, runtime, _ = classroom
     teacher = api.make_user(TEACHER, "Ms Lee", language_code="en")
     code, control = await make_drill(api, teacher, count="5")
     class_ = students(api, 30)
     for n, student in enumerate(class_):
         welcome = await join(api, student, code, f"Owl {n}", how="link" if n % 2 else "command")
         assert "The questions will appear here when your teacher starts" in welcome["text"]
-    assert rows(database, "SELECT count(*) FROM drill_students WHERE nickname IS NOT NULL") == [(30,)]
+    assert len(await nicknames(runtime, code)) == 30
     await asyncio.sleep(2.5)  # the panel shows who joined, in one batched edit
     panel = api.message(TEACHER, control["message_id"])
     assert "Joined: 30: Owl 0" in panel["text"] and "Real Name" not in panel["text"]
@@ -145,7 +166,7 @@ async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> No
             await press(api, student, call.result, buttons(call.result)[shown][1])
             rating = api.message(student["id"], call.result["message_id"])
             await press(api, student, rating, data_for(rating, "Certain"))
-        assert rows(database, "SELECT count(*) FROM answers WHERE context = 'drill'") == [(30 * (number + 1),)]
+        assert await drill_answers(runtime, code) == 30 * (number + 1)
         await asyncio.sleep(2.5)
         panel = api.message(TEACHER, control["message_id"])
         assert f"Question {number + 1}/5 is open: 30/30 answered." in panel["text"]
@@ -162,7 +183,7 @@ async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> No
     api.press_button(teacher, panel, data_for(panel, "End this round"))
     done = await api.wait_for("sendMessage", lambda c: "This round is over" in c.params["text"], since=mark, count=30)
     assert any("review list" in c.params["text"] for c in done)
-    assert rows(database, "SELECT phase FROM drills") == [("closed",)]
+    assert [d.phase for d in await drills_of(runtime).teacher_drills(TEACHER)] == [DrillPhase.CLOSED]
     # The report: a summary, a CSV (one row per student per question) and a chart.
     mark = api.mark()
     api.send_text(teacher, f"/report {code.lower()}")
@@ -171,14 +192,14 @@ async def test_a_live_drill_with_thirty_students_and_its_report(classroom) -> No
     chart = await api.wait_for("sendPhoto", since=mark, chat_id=TEACHER)
     text = summary.params["text"]
     assert f"Report for drill {code}" in text and "Students: 30" in text and "average score 73%" in text
-    assert "Most missed" in text and "1. 67% right" in text and "💡" in text
-    assert "they expected 95% right and got 73%" in text
+    assert "What to discuss:" in text and ": 67% right; the wrong answer chosen most:" in text and "💡" in text
+    assert "over 150 rated answers: the class expected 95% right and got 73%" in text
     table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
     assert len(table) == 150 and {r["nickname"] for r in table} == {f"Owl {n}" for n in range(30)}
     assert sum(int(r["correct"]) for r in table) == 20 + 21 + 22 + 23 + 24
     assert {r["confidence"] for r in table} == {"sure"}
     image = Image.open(io.BytesIO(chart.files["photo"].data))
-    assert image.format == "PNG" and image.size == (1000, 560)
+    assert image.format == "PNG" and image.size == (1600, 900)
 
 
 async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
@@ -228,16 +249,17 @@ async def test_a_self_paced_pre_post_pair_shows_the_gain(classroom) -> None:
     mark = api.mark()
     api.send_text(teacher, f"/report {code}")
     summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
-    assert "Pre-test 40% → post-test 80%: +40 points" in summary
+    assert "Pre-test 40% → post-test 80% for the 30 students who took both: +40 points" in summary
+    assert "normalized gain g = 0.67 for the class" in summary  # (80 - 40) / (100 - 40)
     chart = await api.wait_for("sendPhoto", since=mark, chat_id=TEACHER)
-    assert Image.open(io.BytesIO(chart.files["photo"].data)).size == (1000, 560)
+    assert Image.open(io.BytesIO(chart.files["photo"].data)).size == (1600, 900)
     document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
     table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
     assert len(table) == 300 and {r["round"] for r in table} == {"pre", "post"}
 
 
-async def test_refusals(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    runtime = await start(bot_api, tmp_path / "q.db", DRILL_MAX_STUDENTS="2")
+async def test_refusals(bot_api: BotApiEmulator, database_url: str) -> None:
+    runtime = await start(bot_api, database_url, DRILL_MAX_STUDENTS="2")
     api = bot_api
     try:
         teacher = api.make_user(TEACHER, "T", language_code="en")
@@ -249,10 +271,7 @@ async def test_refusals(bot_api: BotApiEmulator, tmp_path: Path) -> None:
         await join(api, a, code, "Ann")
         assert "already in this drill as “Ann”" in (await say(api, a, f"/join {code}"))["text"]
         await join(api, b, code, "Ann")  # a taken nickname gets a number
-        assert rows(tmp_path / "q.db", "SELECT nickname FROM drill_students ORDER BY joined_at") == [
-            ("Ann",),
-            ("Ann 2",),
-        ]
+        assert await nicknames(runtime, code) == ["Ann", "Ann 2"]
         assert "That drill is full" in (await say(api, c, f"/join {code}"))["text"]
         for _ in range(5):
             assert "no drill with that code" in (await say(api, guesser, "/join ABCDEFGH"))["text"]
@@ -275,25 +294,25 @@ async def test_refusals(bot_api: BotApiEmulator, tmp_path: Path) -> None:
         api.press_raw(c, c["id"], question["message_id"], forged)  # c never joined
         refusal = await api.wait_for("answerCallbackQuery", since=mark)
         assert refusal.params["text"] == "There is no drill with that code. Check it and try again."
-        assert rows(tmp_path / "q.db", "SELECT count(*) FROM answers") == [(0,)]
+        async with stored(database_url) as store:
+            assert await store.answers() == []
         panel = api.message(TEACHER, control["message_id"])
         await press(api, teacher, panel, data_for(panel, "Close"))
         assert "That drill is closed" in (await say(api, c, f"/join {code}"))["text"]
-        # A self-paced drill past its deadline.
+        # A self-paced drill past its deadline (the day is over: its stored deadline is moved to long ago).
         code2, _ = await make_drill(api, teacher, mode="Self-paced", days="1 days")
-        with sqlite3.connect(tmp_path / "q.db") as db:
-            state = db.execute("SELECT state FROM drills WHERE code = ?", (code2,)).fetchone()[0]
-            db.execute(
-                "UPDATE drills SET state = ? WHERE code = ?", (state.replace('"deadline":', '"deadline":1,"x":'), code2)
-            )
+        async with stored(database_url) as store:
+            drill = await store.drill_by_code(code2)
+            assert drill is not None and drill.deadline is not None
+            assert await store.commit_drill(drill.bump(deadline=1.0), expected_version=drill.version)
         assert "deadline has passed" in (await say(api, c, f"/join {code2}"))["text"]
     finally:
         await runtime.stop()
 
 
-async def test_a_restart_mid_drill_keeps_every_answer_and_goes_on(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    api, database = bot_api, tmp_path / "q.db"
-    runtime = await start(api, database)
+async def test_a_restart_mid_drill_keeps_every_answer_and_goes_on(bot_api: BotApiEmulator, database_url: str) -> None:
+    api = bot_api
+    runtime = await start(api, database_url)
     teacher = api.make_user(TEACHER, "T", language_code="en")
     code, control = await make_drill(api, teacher, count="5")
     class_ = students(api, 3)
@@ -314,9 +333,9 @@ async def test_a_restart_mid_drill_keeps_every_answer_and_goes_on(bot_api: BotAp
         )
     api.block_chat(class_[2]["id"], notify=False)  # this student blocked the bot meanwhile
     await runtime.stop()
-    runtime = await start(api, database)
+    runtime = await start(api, database_url)
     try:
-        assert rows(database, "SELECT count(*) FROM answers") == [(2,)]
+        assert await drill_answers(runtime, code) == 2
         panel = api.message(TEACHER, control["message_id"])
         mark = api.mark()
         api.press_button(teacher, panel, data_for(panel, "Reveal"))
@@ -326,16 +345,16 @@ async def test_a_restart_mid_drill_keeps_every_answer_and_goes_on(bot_api: BotAp
         mark = api.mark()
         api.press_button(teacher, panel, data_for(panel, "Next question"))
         await api.wait_for("sendMessage", lambda c: c.params["chat_id"] >= 600, since=mark, count=2)
-        assert rows(database, "SELECT count(*) FROM answers") == [(2,)]
+        assert await drill_answers(runtime, code) == 2
     finally:
         await runtime.stop()
 
 
 async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
-    bot_api: BotApiEmulator, tmp_path: Path
+    bot_api: BotApiEmulator, database_url: str
 ) -> None:
-    api, database = bot_api, tmp_path / "q.db"
-    runtime = await start(api, database)
+    api = bot_api
+    runtime = await start(api, database_url)
     teacher = api.make_user(TEACHER, "T", language_code="en")
     code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="1 days", retest="7 days")
     student = students(api, 1)[0]
@@ -353,19 +372,15 @@ async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
         question = (await api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
     panel = api.message(TEACHER, control["message_id"])
     await press(api, teacher, panel, data_for(panel, "End this round"))
-    assert rows(database, "SELECT phase, retest_at > 0 FROM drills") == [("closed", 1)]
+    [drill] = await drills_of(runtime).teacher_drills(TEACHER)
+    assert drill.phase is DrillPhase.CLOSED and drill.retest_at is not None and drill.retest_at > time.time()
     await runtime.stop()
     # A week passes (the stored re-test time is moved to now); a restarted bot finds it and sends the re-test.
-    with sqlite3.connect(database) as db:
-        state = db.execute("SELECT state FROM drills").fetchone()[0]
-        import json
-        import time
-
-        data = json.loads(state)
-        data["retest_at"] = time.time()
-        db.execute("UPDATE drills SET state = ?, retest_at = ?", (json.dumps(data), data["retest_at"]))
+    async with stored(database_url) as store:
+        [drill] = await store.teacher_drills(TEACHER)
+        assert await store.commit_drill(drill.bump(retest_at=time.time()), expected_version=drill.version)
     mark = api.mark()
-    runtime = await start(api, database)
+    runtime = await start(api, database_url)
     try:
         invite = (
             await api.wait_for("sendMessage", lambda c: "Re-test time" in c.params["text"], since=mark, timeout=10)
@@ -385,13 +400,13 @@ async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
         mark = api.mark()
         api.send_text(teacher, f"/report {code}")
         summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
-        assert "Re-test 60% (last time 100%)" in summary
+        assert "Re-test 60% (the class's post-test: 100%)" in summary
     finally:
         await runtime.stop()
 
 
 async def test_the_report_from_the_command_line(classroom, tmp_path: Path) -> None:
-    api, _, database = classroom
+    api, _, database_url = classroom
     teacher = api.make_user(TEACHER, "T", language_code="en")
     code, control = await make_drill(api, teacher, count="5")
     kid = students(api, 1)[0]
@@ -407,7 +422,7 @@ async def test_the_report_from_the_command_line(classroom, tmp_path: Path) -> No
 
     from bot.config import PROJECT_ROOT
 
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{database}", "PYTHONIOENCODING": "utf-8"}
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "PYTHONIOENCODING": "utf-8"}
 
     async def run(*args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
@@ -429,6 +444,10 @@ async def test_the_report_from_the_command_line(classroom, tmp_path: Path) -> No
     assert f"Report for drill {code}" in out and "Students: 1" in out
     table = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["nickname"], r["correct"], r["confidence"]) for r in table] == [("Kit", "1", "sure")]
-    assert Image.open(tmp_path / "r.png").size == (1000, 560)
+    assert Image.open(tmp_path / "r.png").size == (1600, 900)
+    per_student = list(csv.DictReader(io.StringIO((tmp_path / "r-students.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["nickname"], r["main_score_pct"]) for r in per_student] == [
+        ("Kit", "20.0")
+    ]  # 1 of the 5 questions answered
     returncode, _, missing_err = await run("ZZZZZZZZ")
     assert returncode == 1 and "no drill with the code ZZZZZZZZ" in missing_err

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.core.article import Article
-from bot.core.group import GroupRules
+from bot.core.engine import AnswerRecord, SessionId, UserId
+from bot.core.group import GroupPhase, GroupRules
+from bot.core.lang import Lang
 from bot.core.loader import load_bank
+from bot.services.group import GroupService
 from bot.telegram.app import BotRuntime
 from tests.conftest import ARTICLE_TEXT, question_yaml, topic_yaml
 from tests.emulator import BotApiEmulator
-from tests.telegram.conftest import BANK, bot_settings
+from tests.telegram.conftest import BANK, bot_settings, settled, stored
 
 GROUP = -1001
 FAST = {
@@ -26,25 +28,48 @@ FAST = {
 }
 
 
-def rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, args).fetchall()
-
-
 def keyboard(message: dict) -> list[str]:
     return [b["callback_data"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 
 
-async def start_runtime(api: BotApiEmulator, database: Path, bank=BANK, **overrides: str) -> BotRuntime:
-    runtime = BotRuntime(bot_settings(api, database, **(FAST | overrides)), bank)
+def session_of(lobby: dict) -> str:
+    """The id of the group session a lobby message is for (its Join button carries it)."""
+    join = keyboard(lobby)[0]
+    assert join.startswith("j:"), join
+    return join.removeprefix("j:")
+
+
+def groups(runtime: BotRuntime) -> GroupService:
+    assert runtime.services is not None, "the bot is not running"
+    return runtime.services.group
+
+
+async def phase(runtime: BotRuntime, session_id: str) -> GroupPhase | None:
+    session = await groups(runtime).get(session_id)
+    return session.phase if session is not None else None
+
+
+async def answers_to(database_url: str, session_id: str) -> list[AnswerRecord]:
+    """Every answer stored for a group session (no service lists them one by one)."""
+    async with stored(database_url) as store:
+        return await store.answers(session_id=SessionId(session_id))
+
+
+async def first_answerers(database_url: str, session_id: str) -> list[int]:
+    """Who has an answer stored to the session's first question, in id order (one entry per answer)."""
+    return sorted(a.user_id for a in await answers_to(database_url, session_id) if a.position == 0)
+
+
+async def start_runtime(api: BotApiEmulator, database_url: str, bank=BANK, **overrides: str) -> BotRuntime:
+    runtime = BotRuntime(bot_settings(api, database_url, **(FAST | overrides)), bank)
     await runtime.start(poll_timeout=1.0)
     return runtime
 
 
 @pytest.fixture
-async def group_bot(bot_api: BotApiEmulator, tmp_path: Path):
-    runtime = await start_runtime(bot_api, tmp_path / "quiz.db")
-    yield bot_api, runtime, tmp_path / "quiz.db"
+async def group_bot(bot_api: BotApiEmulator, database_url: str):
+    runtime = await start_runtime(bot_api, database_url)
+    yield bot_api, runtime, database_url
     await runtime.stop()
 
 
@@ -80,17 +105,17 @@ async def play_question(api: BotApiEmulator, users: list[dict], poll_message: di
 
 
 async def test_adding_the_bot_posts_an_introduction_in_the_adders_language(group_bot) -> None:
-    api, _, database = group_bot
+    api, runtime, _ = group_bot
     adder = api.make_user(7, "Ada", language_code="zh-hans")
     mark = api.mark()
     api.add_bot_to_group(-2002, adder, title="Class 3B")
     intro = await api.wait_for("sendMessage", since=mark, chat_id=-2002)
     assert "大家好！我是深伪识破小测验" in intro.params["text"]
-    assert rows(database, "SELECT lang FROM groups WHERE chat_id = -2002") == [("zh-Hans",)]
+    assert await groups(runtime).lang(-2002) is Lang.ZH_HANS
 
 
 async def test_thirty_members_play_a_whole_session(group_bot) -> None:
-    api, _, database = group_bot
+    api, runtime, _ = group_bot
     users = make_group(api)
     lobby = await open_lobby(api, users[0], text="/quiz 3")
     assert "Group quiz: 3 questions" in lobby["text"] and keyboard(lobby)[0].startswith("j:")
@@ -117,14 +142,17 @@ async def test_thirty_members_play_a_whole_session(group_bot) -> None:
     text = podium.params["text"]
     assert text.count("🥇") == 1 and "🥈" in text and "🥉" in text and "Accuracy per question:" in text
     assert "1. 50% (15/30)" in text
-    assert rows(database, "SELECT count(*), count(DISTINCT user_id) FROM answers WHERE context = 'group'") == [(90, 30)]
-    assert rows(database, "SELECT phase FROM group_sessions") == [("finished",)]
-    assert rows(database, "SELECT count(*) FROM group_members") == [(30,)]
+    played, [record] = await groups(runtime).history(GROUP)
+    assert (played, record.session_id, record.players, record.answered) == (1, session_of(lobby), 30, 90)
+    session = await groups(runtime).get(record.session_id)
+    assert session is not None and session.phase is GroupPhase.FINISHED
+    standings = (await groups(runtime).podium(session)).standings
+    assert sorted((s.user_id, s.answered) for s in standings) == [(u["id"], 3) for u in users]  # all 3, each of 30
     # The group's history, and a member's own progress including group play.
     mark = api.mark()
     api.send_text(users[3], "/stats", GROUP)
     history = await api.wait_for("sendMessage", since=mark, chat_id=GROUP)
-    assert "This group has played 1 quizzes." in history.params["text"]
+    assert "This group has played 1 quiz." in history.params["text"]
     mark = api.mark()
     api.send_text(users[3], "/stats")
     mine = await api.wait_for("sendMessage", since=mark, chat_id=users[3]["id"])
@@ -132,7 +160,7 @@ async def test_thirty_members_play_a_whole_session(group_bot) -> None:
 
 
 async def test_a_second_answer_and_an_answer_to_a_closed_poll_count_nothing(group_bot) -> None:
-    api, _, database = group_bot
+    api, _, database_url = group_bot
     users = make_group(api, size=3)
     lobby = await open_lobby(api, users[0])
     mark = api.mark()
@@ -145,11 +173,11 @@ async def test_a_second_answer_and_an_answer_to_a_closed_poll_count_nothing(grou
     await api.wait_for("sendMessage", lambda c: "the answer" in c.params["text"], since=mark, chat_id=GROUP)
     api.answer_poll(users[2], poll["poll"]["id"], [0])  # after the reveal
     await asyncio.sleep(0.5)
-    assert rows(database, "SELECT user_id FROM answers WHERE position = 0 ORDER BY user_id") == [(1000,), (1001,)]
+    assert await first_answerers(database_url, session_of(lobby)) == [1000, 1001]
 
 
 async def test_an_admin_stops_a_quiz_and_a_non_admin_is_refused(group_bot) -> None:
-    api, _, database = group_bot
+    api, runtime, _ = group_bot
     users = make_group(api, size=4)
     starter, admin, other = users[2], users[0], users[3]
     lobby = await open_lobby(api, starter)
@@ -171,14 +199,14 @@ async def test_an_admin_stops_a_quiz_and_a_non_admin_is_refused(group_bot) -> No
     api.send_text(admin, "/stop", GROUP)
     podium = await api.wait_for("sendMessage", since=mark, chat_id=GROUP)
     assert "Member0 stopped the quiz" in podium.params["text"] and "Final results" in podium.params["text"]
-    assert rows(database, "SELECT phase FROM group_sessions") == [("stopped",)]
+    assert await phase(runtime, session_of(lobby)) is GroupPhase.STOPPED
     mark = api.mark()
     api.send_text(other, "/quiz", GROUP)  # a new one may start now
     assert "Group quiz" in (await api.wait_for("sendMessage", since=mark, chat_id=GROUP)).params["text"]
 
 
 async def test_one_session_per_group_and_two_groups_at_once(group_bot) -> None:
-    api, _, database = group_bot
+    api, runtime, _ = group_bot
     first = make_group(api, GROUP, size=5, first_id=1000)
     second = make_group(api, -1002, size=5, first_id=2000)
     lobby_a = await open_lobby(api, first[0])
@@ -198,15 +226,13 @@ async def test_one_session_per_group_and_two_groups_at_once(group_bot) -> None:
         await api.wait_for("sendMessage", lambda c: "the answer" in c.params["text"], since=mark, chat_id=-1002)
     await api.wait_for("sendMessage", lambda c: "Final results" in c.params["text"], since=mark, chat_id=GROUP)
     await api.wait_for("sendMessage", lambda c: "Final results" in c.params["text"], since=mark, chat_id=-1002)
-    assert rows(
-        database,
-        "SELECT s.chat_id, sum(a.correct), count(*) FROM answers a JOIN group_sessions s ON s.id = a.session_id "
-        "GROUP BY s.chat_id ORDER BY s.chat_id",
-    ) == [(-1002, 0, 15), (-1001, 15, 15)]
+    for chat_id, lobby, right in ((GROUP, lobby_a, 15), (-1002, lobby_b, 0)):
+        played, [record] = await groups(runtime).history(chat_id)
+        assert (played, record.session_id, record.correct, record.answered) == (1, session_of(lobby), right, 15)
 
 
-async def test_nobody_answering_twice_pauses_and_resume_goes_on(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    runtime = await start_runtime(bot_api, tmp_path / "q.db", GROUP_QUESTION_SECONDS="1")
+async def test_nobody_answering_twice_pauses_and_resume_goes_on(bot_api: BotApiEmulator, database_url: str) -> None:
+    runtime = await start_runtime(bot_api, database_url, GROUP_QUESTION_SECONDS="1")
     try:
         users = make_group(bot_api, size=3)
         lobby = await open_lobby(bot_api, users[0])
@@ -225,10 +251,9 @@ async def test_nobody_answering_twice_pauses_and_resume_goes_on(bot_api: BotApiE
 
 
 async def test_a_restart_mid_session_loses_no_answer_and_counts_none_twice(
-    bot_api: BotApiEmulator, tmp_path: Path
+    bot_api: BotApiEmulator, database_url: str
 ) -> None:
-    database = tmp_path / "q.db"
-    runtime = await start_runtime(bot_api, database, GROUP_QUESTION_SECONDS="4")
+    runtime = await start_runtime(bot_api, database_url, GROUP_QUESTION_SECONDS="4")
     users = make_group(bot_api, size=4)
     lobby = await open_lobby(bot_api, users[0])
     for user in users[1:]:
@@ -239,16 +264,14 @@ async def test_a_restart_mid_session_loses_no_answer_and_counts_none_twice(
     poll = await next_poll(bot_api, GROUP, mark)
     for user in users[:2]:
         bot_api.answer_poll(user, poll["poll"]["id"], [correct_of(poll)])
-    for _ in range(50):
-        if rows(database, "SELECT count(*) FROM answers")[0][0] == 2:
-            break
-        await asyncio.sleep(0.05)
+    two_in = [users[0]["id"], users[1]["id"]]
+    await settled(lambda: first_answerers(database_url, session_of(lobby)), two_in, timeout=2.5)
     await runtime.stop()  # the bot goes down with question 1 open and 2 of 4 answers in
     # While it is down, a third member answers and the first one tries again.
     bot_api.answer_poll(users[2], poll["poll"]["id"], [correct_of(poll)])
     bot_api.answer_poll(users[0], poll["poll"]["id"], [0], force=True)
     mark = bot_api.mark()
-    runtime = await start_runtime(bot_api, database, GROUP_QUESTION_SECONDS="4")
+    runtime = await start_runtime(bot_api, database_url, GROUP_QUESTION_SECONDS="4")
     try:
         reveal = await bot_api.wait_for(
             "sendMessage", lambda c: "the answer" in c.params["text"], since=mark, chat_id=GROUP, timeout=15
@@ -256,12 +279,14 @@ async def test_a_restart_mid_session_loses_no_answer_and_counts_none_twice(
         assert "3 answered, 3 right" in reveal.params["text"]
         second = await next_poll(bot_api, GROUP, mark)
         assert second["poll"]["question"].startswith("2/3.")
-        assert rows(database, "SELECT count(*), count(DISTINCT user_id) FROM answers WHERE position = 0") == [(3, 3)]
+        assert await first_answerers(database_url, session_of(lobby)) == [u["id"] for u in users[:3]]
     finally:
         await runtime.stop()
 
 
-async def test_questions_that_do_not_fit_a_poll_use_buttons(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+async def test_questions_that_do_not_fit_a_poll_use_buttons(
+    bot_api: BotApiEmulator, database_url: str, tmp_path: Path
+) -> None:
     article = tmp_path / "article.txt"
     article.write_text(ARTICLE_TEXT, encoding="utf-8")
     long = topic_yaml("alpha", [question_yaml(f"alpha-{n}", extra="") for n in range(2)]).replace(
@@ -270,7 +295,7 @@ async def test_questions_that_do_not_fit_a_poll_use_buttons(bot_api: BotApiEmula
     (tmp_path / "bank").mkdir()
     (tmp_path / "bank" / "alpha.yaml").write_text(long, encoding="utf-8")
     bank = load_bank([tmp_path / "bank"], article=Article.load(article)).bank
-    runtime = await start_runtime(bot_api, tmp_path / "q.db", bank=bank)
+    runtime = await start_runtime(bot_api, database_url, bank=bank)
     try:
         users = make_group(bot_api, size=2)
         lobby = await open_lobby(bot_api, users[0])
@@ -307,12 +332,14 @@ async def test_questions_that_do_not_fit_a_poll_use_buttons(bot_api: BotApiEmula
 
 
 async def test_migration_removal_leaving_and_a_deleted_poll(group_bot) -> None:
-    api, _, database = group_bot
+    api, runtime, _ = group_bot
     users = make_group(api, size=3, kind="group")
     lobby = await open_lobby(api, users[0])
     api.migrate_group(GROUP, -1009)
     await asyncio.sleep(0.5)
-    assert rows(database, "SELECT chat_id FROM group_sessions") == [(-1009,)]
+    moved = await groups(runtime).get(session_of(lobby))
+    assert moved is not None and moved.chat_id == -1009
+    assert await groups(runtime).active(GROUP) is None
     mark = api.mark()
     api.press_raw(users[0], -1009, lobby["message_id"], keyboard(lobby)[1])
     poll = await next_poll(api, -1009, mark)
@@ -326,12 +353,9 @@ async def test_migration_removal_leaving_and_a_deleted_poll(group_bot) -> None:
     api.fail_next("stopPoll", status=400, description="Bad Request: poll to stop not found")
     mark = api.mark()
     api.remove_bot_from_group(-1009, users[0])
-    for _ in range(50):
-        if rows(database, "SELECT phase FROM group_sessions") == [("stopped",)]:
-            break
-        await asyncio.sleep(0.05)
-    assert rows(database, "SELECT phase FROM group_sessions") == [("stopped",)]
-    assert rows(database, "SELECT active FROM groups WHERE chat_id = -1009") == [(0,)]
+    stopped = await settled(lambda: phase(runtime, session_of(lobby)), GroupPhase.STOPPED, timeout=2.5)
+    assert stopped is GroupPhase.STOPPED
+    assert (await groups(runtime).group(-1009, default_lang=Lang.EN.value)).active is False
     assert second["poll"]["id"]
 
 
@@ -339,9 +363,10 @@ SENDS = {"sendMessage", "sendPoll", "stopPoll", "editMessageText", "editMessageR
 
 
 @pytest.mark.slow
-async def test_the_send_rate_stays_under_telegrams_group_limit(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+async def test_the_send_rate_stays_under_telegrams_group_limit(bot_api: BotApiEmulator, database_url: str) -> None:
     """Default pacing, 30 members answering at once: at most 20 requests a minute to the group, 30 a second in all."""
-    runtime = BotRuntime(bot_settings(bot_api, tmp_path / "q.db", QUIZ_LENGTH="4", GROUP_QUESTION_SECONDS="5"), BANK)
+    settings = bot_settings(bot_api, database_url, QUIZ_LENGTH="4", GROUP_QUESTION_SECONDS="5")
+    runtime = BotRuntime(settings, BANK)
     await runtime.start(poll_timeout=1.0)
     try:
         users = make_group(bot_api, size=30)
@@ -370,10 +395,10 @@ async def test_the_send_rate_stays_under_telegrams_group_limit(bot_api: BotApiEm
 
 
 async def test_a_question_that_reaches_the_group_late_still_gets_its_full_time(
-    bot_api: BotApiEmulator, tmp_path: Path
+    bot_api: BotApiEmulator, database_url: str
 ) -> None:
     """Telegram takes 3 s to post the poll: the 4 s the question is open count from when it was posted."""
-    runtime = await start_runtime(bot_api, tmp_path / "q.db", GROUP_QUESTION_SECONDS="4")
+    runtime = await start_runtime(bot_api, database_url, GROUP_QUESTION_SECONDS="4")
     try:
         users = make_group(bot_api, size=3)
         lobby = await open_lobby(bot_api, users[0])
@@ -385,7 +410,8 @@ async def test_a_question_that_reaches_the_group_late_still_gets_its_full_time(
         bot_api.answer_poll(users[1], poll["poll"]["id"], [correct_of(poll)])  # right, the moment it appears
         closed = await bot_api.wait_for("stopPoll", since=mark, chat_id=GROUP, timeout=15)
         assert closed.time - posted >= 4.0 - 0.3  # not the 1 s left of a clock started before the 3 s delay
-        [(points,)] = rows(tmp_path / "q.db", "SELECT points FROM answers WHERE user_id = ?", users[1]["id"])
-        assert points >= 0.95 * GroupRules().max_points  # answered at once, so (nearly) full speed points
+        async with stored(database_url) as store:
+            [answer] = await store.answers(user_id=UserId(users[1]["id"]))
+        assert answer.points >= 0.95 * GroupRules().max_points  # answered at once, so (nearly) full speed points
     finally:
         await runtime.stop()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sqlite3
 
 import pytest
 
-from bot.core.engine import UserId
+from bot.core.engine import SessionId, UserId
 from bot.core.lang import Lang
 from bot.telegram import callbacks as cb
-from tests.telegram.conftest import RunningBot
+from tests.telegram.conftest import RunningBot, settled
 
 LETTERS = "ABCDEFGHIJKL"
 
@@ -20,9 +18,15 @@ def buttons(message: dict) -> list[str]:
     return [b["callback_data"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 
 
-def rows_in(bot: RunningBot, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(bot.database) as db:
-        return db.execute(sql, args).fetchall()
+async def answered(bot: RunningBot, user_id: int) -> tuple[int, int]:
+    """How many answers the person has stored, and how many of them are right (their /stats, as the service has it)."""
+    total = (await bot.services.quiz.progress(UserId(user_id))).summary.total
+    return total.answered, total.correct
+
+
+async def active(bot: RunningBot, user_id: int) -> bool:
+    """Whether the bot may write to the person (False once they have blocked it)."""
+    return (await bot.services.quiz.user(UserId(user_id), default_lang=Lang.EN)).active
 
 
 async def ask(bot: RunningBot, user: dict, text: str) -> dict:
@@ -115,9 +119,9 @@ async def test_a_whole_quiz_explains_every_answer_and_ends_with_the_result_card(
         question = sent.result
     card = question["text"]
     assert "Quiz complete" in card and "Score: 2/3 (67%)" in card and "Longest streak: 1" in card
-    assert "By topic:" in card and "🎯 Calibration: your confidence implied 95% right; you got 67%." in card
-    assert "📌 The 1 you missed are in your review list" in card
-    assert rows_in(bot, "SELECT count(*), sum(correct) FROM answers WHERE user_id = 200") == [(3, 2)]
+    assert "By topic:" in card and "🎯 Of the 3 answers you rated, you expected 95% right and got 67%." in card
+    assert "📌 The question you missed is in your review list" in card
+    assert await answered(bot, 200) == (3, 2)
 
 
 async def test_review_brings_back_the_missed_question_and_stats_show_progress(bot: RunningBot) -> None:
@@ -127,7 +131,7 @@ async def test_review_brings_back_the_missed_question_and_stats_show_progress(bo
     await answer_question(bot, user, question, right=False)
     stats = await ask(bot, user, "/stats")
     assert "📈 Your progress" in stats["text"] and "Score: 0/1 (0%)" in stats["text"]
-    assert "Review list: 1 questions, 1 due now." in stats["text"]
+    assert "Review list: 1 question, 1 due now." in stats["text"]
     review = await ask(bot, user, "/review")
     assert review["text"].startswith("Question 1/1") and missed_prompt in review["text"]
 
@@ -152,7 +156,7 @@ async def test_language_switch_applies_at_once_and_is_stored(bot: RunningBot) ->
     assert buttons(chooser) == ["l:zh-Hant", "l:zh-Hans", "l:en"]
     await press(bot, user, chooser, "l:zh-Hans")
     assert bot.api.message(203, chooser["message_id"])["text"] == "好的，之后都用简体中文。"
-    assert rows_in(bot, "SELECT lang FROM users WHERE id = 203") == [("zh-Hans",)]
+    assert await bot.services.quiz.known_lang(UserId(203)) is Lang.ZH_HANS
     reply = await ask(bot, user, "/quiz")
     assert reply["text"].startswith("第 1/3 题")
 
@@ -160,21 +164,21 @@ async def test_language_switch_applies_at_once_and_is_stored(bot: RunningBot) ->
 async def test_forget_asks_first_then_deletes_everything(bot: RunningBot) -> None:
     user = bot.api.make_user(204, "Gus", language_code="en")
     question = await ask(bot, user, "/quiz")
+    session = SessionId(buttons(question)[0].split(":")[1])
     await answer_question(bot, user, question, right=False)
     confirm = await ask(bot, user, "/forget")
     await press(bot, user, confirm, "f:no")
     assert "nothing was deleted" in bot.api.message(204, confirm["message_id"])["text"]
-    assert rows_in(bot, "SELECT count(*) FROM answers WHERE user_id = 204") == [(1,)]
+    assert await answered(bot, 204) == (1, 0)
+    assert len((await bot.services.quiz.progress(UserId(204))).review_items) == 1  # the miss, to review
     confirm = await ask(bot, user, "/forget")
     await press(bot, user, confirm, "f:yes")
     assert "Everything is deleted" in bot.api.message(204, confirm["message_id"])["text"]
-    for table, column in (
-        ("answers", "user_id"),
-        ("review_items", "user_id"),
-        ("quiz_sessions", "user_id"),
-        ("users", "id"),
-    ):
-        assert rows_in(bot, f"SELECT count(*) FROM {table} WHERE {column} = 204") == [(0,)], table
+    async with bot.stored() as store:  # answers, review list, quizzes and profile: all gone
+        assert await store.answers(user_id=UserId(204)) == []
+        assert await store.review_items(UserId(204)) == []
+        assert await store.get_session(session) is None
+        assert await store.get_user(UserId(204)) is None
 
 
 async def test_cancel_keeps_the_answers(bot: RunningBot) -> None:
@@ -239,7 +243,7 @@ async def test_stale_repeated_forged_and_foreign_presses_change_nothing(bot: Run
     assert "how sure are you?" in resent.result["text"]
     new = resent.result
     # Answered once (now at the confidence step): another option is refused.
-    assert rows_in(bot, "SELECT count(*) FROM answers WHERE user_id = 300") == [(0,)]  # rating step, not scored yet
+    assert await answered(bot, 300) == (0, 0)  # rating step, not scored yet
     again = await notice_for(bot, user, 300, new["message_id"], cb.answer(session, 0, 1))
     assert again == "You've already answered that one."
 
@@ -259,7 +263,7 @@ async def test_two_presses_at_once_count_once(bot: RunningBot) -> None:
         bot.api.press_button(user, question, cb.answer(session, 0, 1))
     answers = await bot.api.wait_for("answerCallbackQuery", since=mark, count=2)
     assert sorted(a.params.get("text", "") for a in answers) == ["", "You've already answered that one."]
-    assert rows_in(bot, "SELECT count(*) FROM answers WHERE user_id = 302") == [(1,)]
+    assert (await answered(bot, 302))[0] == 1
 
 
 async def test_429_is_retried_and_the_answer_shows(bot: RunningBot) -> None:
@@ -281,14 +285,14 @@ async def test_a_failed_edit_loses_no_answer_and_a_second_press_repairs_the_mess
     mark = bot.api.mark()
     bot.api.press_button(user, rating, f"c:{session}:0:p")
     await bot.api.wait_for("editMessageText", lambda c: c.status == 500, since=mark)
-    assert rows_in(bot, "SELECT count(*) FROM answers WHERE user_id = 401") == [(1,)]  # recorded before the edit
+    assert (await answered(bot, 401))[0] == 1  # recorded before the edit
     assert "💡 Why" not in bot.api.message(401, question["message_id"])["text"]
     # The person presses again: refused (already answered) and the message is brought up to date.
     mark = bot.api.mark()
     bot.api.press_button(user, rating, f"c:{session}:0:p")
     await bot.api.wait_for("editMessageText", lambda c: c.ok, since=mark)
     assert "💡 Why" in bot.api.message(401, question["message_id"])["text"]
-    assert rows_in(bot, "SELECT count(*) FROM answers WHERE user_id = 401") == [(1,)]
+    assert (await answered(bot, 401))[0] == 1
 
 
 async def test_dropped_connection_and_slow_replies_do_not_break_the_quiz(bot: RunningBot) -> None:
@@ -310,14 +314,10 @@ async def test_a_user_who_blocks_the_bot_is_marked_inactive_and_comes_back(bot: 
     mark = bot.api.mark()
     bot.api.press_button(user, question, cb.answer(session, 0, 0))
     await bot.api.wait_for("editMessageText", lambda c: c.status == 403, since=mark)
-    for _ in range(50):
-        if rows_in(bot, "SELECT active FROM users WHERE id = 403") == [(0,)]:
-            break
-        await asyncio.sleep(0.05)
-    assert rows_in(bot, "SELECT active FROM users WHERE id = 403") == [(0,)]
+    assert await settled(lambda: active(bot, 403), False, timeout=2.5) is False
     bot.api.unblock_chat(403, notify=False)
     await ask(bot, user, "/start")
-    assert rows_in(bot, "SELECT active FROM users WHERE id = 403") == [(1,)]
+    assert await active(bot, 403) is True
 
 
 async def test_message_not_modified_is_not_an_error(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:

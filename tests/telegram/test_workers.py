@@ -1,5 +1,5 @@
-"""Webhooks, several workers on one database (SQLite, and PostgreSQL with TEST_DATABASE_URL), and a bot process
-killed with SIGKILL mid group session and mid classroom drill.
+"""Webhooks, several workers on one database, and a bot process killed with SIGKILL mid group session and mid
+classroom drill (on SQLite, and on PostgreSQL with TEST_DATABASE_URL, as every test here: see conftest.py).
 """
 
 from __future__ import annotations
@@ -10,22 +10,16 @@ import io
 import os
 import signal
 import socket
-import sqlite3
 import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
-import asyncpg
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.storage.factory import sqlite_path
 from bot.telegram.app import BotRuntime
 from tests.emulator import BotApiEmulator
 from tests.emulator.pytest_plugin import TEST_TOKEN
-from tests.storage.conftest import fresh_schema, postgres_server
-from tests.telegram.conftest import BANK, bot_settings
+from tests.telegram.conftest import BANK, bot_settings, settled, stored
 from tests.telegram.test_drill import TEACHER, buttons, data_for, join, make_drill, press, right_letter_index, students
 
 SECRET = "test-Secret_123"
@@ -38,38 +32,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, args).fetchall()
+async def answer_count(database_url: str) -> int:
+    """How many answers the database holds (read beside the bot, which may be another process or down)."""
+    async with stored(database_url) as store:
+        return len(await store.answers())
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A DATABASE_URL naming an empty database: a SQLite file, or a fresh PostgreSQL schema (skipped, with the
-    reason, without TEST_DATABASE_URL or a server answering there)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'q.db'}"
-        return
-    async with fresh_schema(await postgres_server()) as dsn:
-        yield dsn
+async def first_answerers(database_url: str) -> list[int]:
+    """Who has an answer stored to a first question, in id order (one entry per answer)."""
+    async with stored(database_url) as store:
+        return sorted(a.user_id for a in await store.answers() if a.position == 0)
 
 
-async def query(database_url: str, sql: str) -> list[tuple]:
-    """The rows of `sql` (no parameters) on the database a DATABASE_URL names, whichever back-end it is."""
-    if database_url.startswith("sqlite:"):
-        return rows(Path(sqlite_path(database_url, base=PROJECT_ROOT)), sql)
-    conn = await asyncpg.connect(database_url)
-    try:
-        return [tuple(record) for record in await conn.fetch(sql)]
-    finally:
-        await conn.close()
+async def drill_answers(database_url: str) -> list[tuple[int, int, int, str | None]]:
+    """(student, question, right, how sure) of every drill answer stored, by student."""
+    async with stored(database_url) as store:
+        answers = [a for a in await store.answers() if a.context == "drill"]
+    return sorted(
+        (a.user_id, a.position, int(a.correct), a.confidence.value if a.confidence else None) for a in answers
+    )
 
 
 async def webhook_worker(api: BotApiEmulator, database_url: str, port: int, **overrides: str) -> BotRuntime:
     settings = bot_settings(
         api,
-        Path("unused.db"),  # DATABASE_URL below names the database
-        DATABASE_URL=database_url,
+        database_url,
         WEBHOOK_URL="https://quiz.example.test/hook",
         WEBHOOK_LISTEN="127.0.0.1",
         WEBHOOK_PORT=str(port),
@@ -90,9 +77,9 @@ async def post(port: int, update: dict, secret: str | None = SECRET) -> int:
         return reply.status
 
 
-async def test_the_webhook_checks_its_secret_on_every_request(bot_api: BotApiEmulator, tmp_path: Path) -> None:
+async def test_the_webhook_checks_its_secret_on_every_request(bot_api: BotApiEmulator, database_url: str) -> None:
     port = free_port()
-    runtime = await webhook_worker(bot_api, f"sqlite:///{tmp_path / 'q.db'}", port)
+    runtime = await webhook_worker(bot_api, database_url, port)
     try:
         hook = await bot_api.wait_for("setWebhook")
         assert hook.params["url"] == "https://quiz.example.test/hook" and hook.params["secret_token"] == SECRET
@@ -141,7 +128,7 @@ async def test_two_workers_on_one_database_count_once_and_reveal_once(
         statuses = await asyncio.gather(post(ports[0], answer), post(ports[1], answer))
         assert statuses == [200, 200]
         await asyncio.sleep(0.5)
-        assert await query(database_url, "SELECT count(*) FROM answers") == [(1,)]
+        assert await answer_count(database_url) == 1
         # Nobody else answers: both workers see the deadline (timer or sweep) and exactly one reveals it.
         mark = bot_api.mark()
         await bot_api.wait_for(
@@ -157,12 +144,12 @@ async def test_two_workers_on_one_database_count_once_and_reveal_once(
             await worker.stop()
 
 
-async def start_process(api: BotApiEmulator, database: Path) -> asyncio.subprocess.Process:
+async def start_process(api: BotApiEmulator, database_url: str) -> asyncio.subprocess.Process:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_BASE_URL": api.base_url,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "QUIZ_LENGTH": "2",
         "GROUP_QUESTION_SECONDS": "4",
         "GROUP_REVEAL_SECONDS": "0.1",
@@ -183,9 +170,9 @@ async def start_process(api: BotApiEmulator, database: Path) -> asyncio.subproce
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_group_session_loses_nothing(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    api, database = bot_api, tmp_path / "q.db"
-    process = await start_process(api, database)
+async def test_kill_9_mid_group_session_loses_nothing(bot_api: BotApiEmulator, database_url: str) -> None:
+    api = bot_api
+    process = await start_process(api, database_url)
     try:
         await api.wait_for("getUpdates", timeout=20)
         users = [api.make_user(3000 + n, f"K{n}", language_code="en") for n in range(4)]
@@ -202,41 +189,27 @@ async def test_kill_9_mid_group_session_loses_nothing(bot_api: BotApiEmulator, t
         poll = (await api.wait_for("sendPoll", since=mark, chat_id=GROUP, timeout=10)).result
         for user in users[:2]:
             api.answer_poll(user, poll["poll"]["id"], [0], poll_update=False)
-        for _ in range(100):
-            if rows(database, "SELECT count(*) FROM answers")[0][0] == 2:
-                break
-            await asyncio.sleep(0.05)
+        await settled(lambda: answer_count(database_url), 2)
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        assert rows(database, "SELECT count(*) FROM answers") == [(2,)]  # acknowledged answers survive SIGKILL
+        assert await answer_count(database_url) == 2  # acknowledged answers survive SIGKILL
         api.answer_poll(users[2], poll["poll"]["id"], [0], poll_update=False)  # arrives while the bot is down
         mark = api.mark()
-        process = await start_process(api, database)
+        process = await start_process(api, database_url)
         reveal = await api.wait_for("sendMessage", lambda c: "the answer" in c.params["text"], since=mark, timeout=20)
         assert "3 answered" in reveal.params["text"]
         await api.wait_for("sendPoll", since=mark, chat_id=GROUP, timeout=20)  # the session goes on
-        assert rows(database, "SELECT count(*), count(DISTINCT user_id) FROM answers WHERE position = 0") == [(3, 3)]
+        assert await first_answerers(database_url) == [u["id"] for u in users[:3]]
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
             await process.wait()
 
 
-async def settled(database: Path, sql: str, expected: list[tuple]) -> list[tuple]:
-    """The rows of `sql` once they equal `expected`, or as they are after five seconds."""
-    for _ in range(100):
-        found = rows(database, sql)
-        if found == expected:
-            break
-        await asyncio.sleep(0.05)
-    return found
-
-
 @pytest.mark.slow
-async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: BotApiEmulator, tmp_path: Path) -> None:
-    api, database = bot_api, tmp_path / "q.db"
-    answers_sql = "SELECT user_id, position, correct, confidence FROM answers WHERE context = 'drill' ORDER BY user_id"
-    process = await start_process(api, database)
+async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: BotApiEmulator, database_url: str) -> None:
+    api = bot_api
+    process = await start_process(api, database_url)
     try:
         await api.wait_for("getUpdates", timeout=20)
         teacher = api.make_user(TEACHER, "Ms Kay", language_code="en")
@@ -270,15 +243,15 @@ async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: Bot
         assert await press(api, class_[2], ratings[2], data_for(ratings[2], "Fairly sure")) == ""
         ratings.append(await choose(3, right=False))
         before = [(600, 0, 1, "sure"), (601, 0, 1, "sure"), (602, 0, 0, "probably")]
-        assert await settled(database, answers_sql, before) == before
+        assert await settled(lambda: drill_answers(database_url), before) == before
         process.send_signal(signal.SIGKILL)
         await process.wait()
         assert process.returncode == -signal.SIGKILL
-        assert rows(database, answers_sql) == before  # every acknowledged answer survived the kill
+        assert await drill_answers(database_url) == before  # every acknowledged answer survived the kill
         # Kid 3 rates their answer while the bot is down; the restarted bot records it.
         late = api.press_button(class_[3], ratings[3], data_for(ratings[3], "Just guessing"))
         mark = api.mark()
-        process = await start_process(api, database)
+        process = await start_process(api, database_url)
         accepted = await api.wait_for(
             "answerCallbackQuery", callback_query_id=late["callback_query"]["id"], since=mark, timeout=20
         )
@@ -291,7 +264,7 @@ async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: Bot
         refused = await api.wait_for("answerCallbackQuery", callback_query_id=retry["callback_query"]["id"])
         assert refused.params.get("text") == "You've already answered that one."
         after = [*before, (603, 0, 0, "guess"), (604, 0, 1, "sure")]
-        assert rows(database, answers_sql) == after  # each answer once, none lost, none doubled
+        assert await drill_answers(database_url) == after  # each answer once, none lost, none doubled
         # The teacher's panel counts the answers from both sides of the kill, and the drill goes on.
         await api.wait_for(
             "editMessageText",
@@ -323,7 +296,7 @@ async def test_kill_9_mid_drill_loses_nothing_and_the_drill_goes_on(bot_api: Bot
         api.send_text(teacher, f"/report {code}")
         summary = (await api.wait_for("sendMessage", since=mark, chat_id=TEACHER)).params["text"]
         assert f"Report for drill {code}" in summary and "Students: 5" in summary
-        assert "drill: 5 answered" in summary and "1. 60% right" in summary
+        assert "drill: 5 answered" in summary and ": 60% right; the wrong answer chosen most" in summary
         document = await api.wait_for("sendDocument", since=mark, chat_id=TEACHER)
         table = list(csv.DictReader(io.StringIO(document.files["document"].data.decode("utf-8-sig"))))
         assert sorted((r["nickname"], r["question_number"], r["correct"], r["confidence"]) for r in table) == [
