@@ -272,6 +272,20 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
             runner.run(services.close())
 
 
+def refuse_missing_database(settings: Settings, *, nothing_there: str) -> int | None:
+    """Exit status 1, with one line, when the database can't be opened without creating it (a missing SQLite file:
+    opening it would make an empty one and then report that nothing is there); None when it may be opened."""
+    try:
+        missing = missing_sqlite_file(settings.database_url, base=Path.cwd())
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if missing is not None:
+        print(f"error: no database at {missing}: {nothing_there} (check DATABASE_URL)", file=sys.stderr)
+        return 1
+    return None
+
+
 def command_report(args: argparse.Namespace, settings: Settings) -> int:
     """The same report a teacher gets with /report, from the command line (for whoever runs the bot)."""
     from .core.drill import normalize_code
@@ -289,14 +303,9 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
     except BankInvalid as error:
         print(error.report.render(), file=sys.stderr)
         return 1
-    try:
-        missing = missing_sqlite_file(settings.database_url, base=Path.cwd())
-    except StorageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if missing is not None:  # opening it would create an empty database: say so instead
-        print(f"error: no database at {missing}: no drill has been run there (check DATABASE_URL)", file=sys.stderr)
-        return 1
+    refused = refuse_missing_database(settings, nothing_there="no drill has been run there")
+    if refused is not None:
+        return refused
 
     async def build() -> int:
         services = await open_services(settings.database_url, bank, base=Path.cwd())
@@ -353,14 +362,9 @@ def command_items(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     # redact_url rebuilds the URL, which turns sqlite:///x into sqlite:/x: only a URL with a secret needs it.
     where = redact_url(settings.database_url) if url_secrets(settings.database_url) else settings.database_url
-    try:
-        missing = missing_sqlite_file(settings.database_url, base=Path.cwd())
-    except StorageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if missing is not None:  # opening it would create an empty database: say so instead
-        print(f"error: no database at {missing}: nothing has been answered there (check DATABASE_URL)", file=sys.stderr)
-        return 1
+    refused = refuse_missing_database(settings, nothing_there="nothing has been answered there")
+    if refused is not None:
+        return refused
 
     async def analyse() -> ItemAnalysis:
         services = await open_services(settings.database_url, bank, base=Path.cwd())

@@ -4,7 +4,6 @@ a drill's timer does. The adapters only show these."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +13,10 @@ from bot.services import QuizService
 from bot.services.drill import DrillService
 from bot.services.drill_views import LiveReveal, RoundFinished, RoundOpened
 from bot.storage.sqlite import SQLiteStorage
+from tests.services.conftest import FakeClock
 
 TEACHER = 1
 STUDENTS = (11, 12, 13)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    storage = await SQLiteStorage.open(str(tmp_path / "q.db"))
-    yield storage
-    await storage.close()
 
 
 @pytest.fixture

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from pathlib import Path
-
-import pytest
 
 from bot.core.group import GroupMoveRejected, GroupRejection, GroupRules
 from bot.core.model import QuestionBank
 from bot.services.group import GroupService, QuestionStep
 from bot.storage.sqlite import SQLiteStorage
+from tests.services.conftest import FakeClock
 
 STARTER = 1
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    storage = await SQLiteStorage.open(str(tmp_path / "q.db"))
-    yield storage
-    await storage.close()
 
 
 async def asking(store: SQLiteStorage, bank: QuestionBank, clock: FakeClock) -> tuple[GroupService, QuestionStep]:

@@ -21,24 +21,10 @@ from tests.conftest import question_yaml, topic_yaml
 from tests.core.test_drill_questions import mixed_bank  # noqa: F401  (a fixture)
 from tests.core.test_judge_items import OPTIONS, judge_yaml
 from tests.core.test_quality import SOURCES, refs
+from tests.services.conftest import FakeClock
 
 CHAT = -100
 SAYS_GENUINE, SAYS_FAKE = 0, 1  # a judge item's authored options (JUDGE_ORDER)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    storage = await SQLiteStorage.open(str(tmp_path / "q.db"))
-    yield storage
-    await storage.close()
 
 
 @pytest.fixture

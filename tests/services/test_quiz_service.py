@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from pathlib import Path
 
 import pytest
 
@@ -13,24 +12,9 @@ from bot.core.lang import Lang
 from bot.core.model import QuestionBank
 from bot.services import NothingToReview, QuestionView, QuizService, ResultView, RevealView
 from bot.storage.sqlite import SQLiteStorage
+from tests.services.conftest import FakeClock
 
 USER = UserId(5)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    """The service's storage, to check what it wrote (the service keeps its own private)."""
-    storage = await SQLiteStorage.open(str(tmp_path / "q.db"))
-    yield storage
-    await storage.close()
 
 
 @pytest.fixture
