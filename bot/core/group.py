@@ -69,7 +69,7 @@ class GroupSession:
 
     id: GroupSessionId
     chat_id: ChatId
-    starter_id: int
+    starter_id: int  # a person's id; a chat's when `starter_is_chat` (see `Sender`)
     topic: str | None
     items: tuple[QuizItem, ...]
     rules: GroupRules
@@ -83,6 +83,7 @@ class GroupSession:
     lobby_message_id: int | None = None
     question_message_id: int | None = None
     version: int = 0
+    starter_is_chat: bool = False  # opened on behalf of a chat: a channel, or the group itself (an anonymous admin)
 
     @property
     def total(self) -> int:
@@ -132,8 +133,10 @@ def open_lobby(
     rules: GroupRules,
     rng: random.Random,
     now: float,
+    starter_is_chat: bool = False,
 ) -> GroupSession | None:
-    """A new session in its lobby, or None when no question matches."""
+    """A new session in its lobby, or None when no question matches. `starter_is_chat`: `starter_id` is the chat
+    the lobby was opened on behalf of (see `Sender`)."""
     questions = bank.select(rng, count=count, topics=[topic] if topic else None)
     if not questions:
         return None
@@ -141,6 +144,7 @@ def open_lobby(
         id=session_id,
         chat_id=chat_id,
         starter_id=starter_id,
+        starter_is_chat=starter_is_chat,
         topic=topic,
         items=tuple(QuizItem(question_id=q.id, order=shuffled_order(q, rng)) for q in questions),
         rules=rules,
@@ -148,6 +152,47 @@ def open_lobby(
         deadline=now + rules.lobby_seconds,
         created_at=now,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a command to a group: a person, or a chat speaking for itself (`is_chat`), which is either a channel
+    posting in its linked discussion group or the group itself, when one of its admins posts anonymously.
+
+    A chat speaking has no person behind it that the bot can see: Telegram sends such messages from an account shared
+    by every channel (or every anonymous admin, of every group), so `id` is then the chat's, never that account's.
+    Only admins can post as the group itself; a channel is never a member of the group, let alone an admin."""
+
+    id: int
+    is_chat: bool = False
+
+
+class Control(StrEnum):
+    """Whether a sender may control (start early, skip, stop) a group quiz."""
+
+    YES = "yes"
+    IF_ADMIN = "if_admin"  # only if they administer the group, which the adapter asks of the platform
+    NO = "no"
+
+
+def admin_control(sender: Sender, chat_id: int) -> Control:
+    """What the group's admins may do (choose its language, control any quiz): a person if they are an admin; the
+    group speaking for itself (an anonymous admin) yes; any other chat (a channel) no."""
+    if sender.is_chat:
+        return Control.YES if sender.id == chat_id else Control.NO
+    return Control.IF_ADMIN
+
+
+def may_control(session: GroupSession, sender: Sender) -> Control:
+    """Who may start a group quiz early, skip a question or stop it: its starter and the group's admins.
+
+    A quiz opened on behalf of a chat has no personal starter: the person who posted it cannot be seen. It may be
+    controlled by a later message on behalf of that same chat (whoever may post as the channel, or any anonymous
+    admin), and by any admin of the group; an ordinary member may not, nor may another channel. A quiz opened by a
+    person is controlled by that person, by the group's admins (an anonymous admin among them), and by no channel."""
+    if sender.is_chat == session.starter_is_chat and sender.id == session.starter_id:
+        return Control.YES
+    return admin_control(sender, session.chat_id)
 
 
 def ask(session: GroupSession, position: int, now: float) -> GroupSession:
@@ -279,6 +324,7 @@ def group_to_dict(session: GroupSession) -> dict[str, Any]:
         "lobby_message_id": session.lobby_message_id,
         "question_message_id": session.question_message_id,
         "version": session.version,
+        "starter_chat": session.starter_is_chat,
     }
 
 
@@ -308,6 +354,7 @@ def group_from_dict(data: dict[str, Any]) -> GroupSession:
         lobby_message_id=data["lobby_message_id"],
         question_message_id=data["question_message_id"],
         version=data["version"],
+        starter_is_chat=data.get("starter_chat", False),  # absent from sessions stored before it was kept
     )
 
 

@@ -37,6 +37,7 @@ from ..core.drill import (
     start_post,
 )
 from ..core.drill_report import DrillReport, build_report
+from ..core.echo import echo_safe
 from ..core.engine import AnswerRecord, Confidence, SessionId, UserId
 from ..core.group import QuestionTally
 from ..core.model import QuestionBank, QuestionId
@@ -87,9 +88,9 @@ class GuessLimiter:
 
 
 def clean_nickname(text: str) -> str | None:
-    """A nickname as typed: printable, one line, 1-24 characters; None when nothing usable is left."""
-    name = " ".join("".join(ch for ch in text if ch.isprintable()).split())
-    return name[:NICKNAME_MAX] or None
+    """A nickname as typed, cleaned as every echo is (`echo_safe`: no bidi or invisible characters, one line) and
+    cut to 1-24 characters; None when nothing usable is left."""
+    return echo_safe(text, NICKNAME_MAX) or None
 
 
 class DrillStore(Protocol):

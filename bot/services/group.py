@@ -302,14 +302,25 @@ class GroupService:
         return await self._storage.get_group_session(GroupSessionId(session_id))
 
     async def open(
-        self, chat_id: int, *, starter_id: int, starter_name: str, topic: str | None, count: int
+        self,
+        chat_id: int,
+        *,
+        starter_id: int,
+        starter_name: str,
+        topic: str | None,
+        count: int,
+        starter_is_chat: bool = False,
     ) -> GroupSession | None:
-        """A lobby for a new session (the starter joins it). None: no question matches. Check `active` first."""
+        """A lobby for a new session (the starter joins it). None: no question matches. Check `active` first.
+
+        `starter_is_chat`: opened on behalf of a chat (a channel, or the group itself for an anonymous admin),
+        `starter_id` being the chat's: nobody joins then, as there is no person to play (see `core.group.Sender`)."""
         session = open_lobby(
             self.bank,
             session_id=self._session_ids(),
             chat_id=ChatId(chat_id),
             starter_id=starter_id,
+            starter_is_chat=starter_is_chat,
             topic=topic,
             count=max(1, min(count, MAX_GROUP_QUESTIONS)),
             rules=self.rules,
@@ -319,7 +330,8 @@ class GroupService:
         if session is None:
             return None
         await self._storage.commit_group(session, expected_version=None)
-        await self._storage.add_member(session.id, starter_id, starter_name, self._clock())
+        if not starter_is_chat:
+            await self._storage.add_member(session.id, starter_id, starter_name, self._clock())
         return session
 
     async def note_messages(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from ..core.drill import DrillAnswer, DrillRound
 from ..core.drill_report import DrillReport, StudentResult
+from ..core.echo import echo_safe
 from ..core.lang import Lang
 from ..core.model import QuestionBank
 
@@ -41,7 +42,7 @@ def report_csv(report: DrillReport, answers: list[DrillAnswer], bank: QuestionBa
             (
                 report.drill.code,
                 answer.round.value,
-                answer.nickname,
+                echo_safe(answer.nickname),  # cleaned when chosen; again here, as every echo is
                 answer.position + 1,
                 answer.question_id,
                 question.topic if question else "",
@@ -81,7 +82,7 @@ def students_csv(report: DrillReport) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for student in report.student_results:
-        writer.writerow([report.drill.code, student.nickname, *_student_cells(student, rounds)])
+        writer.writerow([report.drill.code, echo_safe(student.nickname), *_student_cells(student, rounds)])
     return out.getvalue()
 
 

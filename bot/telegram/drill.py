@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.helpers import create_deep_linked_url
 
 from ..core.drill import Drill, DrillMode, DrillRefused, DrillRejection, DrillSpec, normalize_code
+from ..core.echo import echo_safe
 from ..core.engine import UserId
 from ..core.lang import Lang
 from ..core.users import UserProfile
@@ -145,7 +146,7 @@ async def join_flow(update: Update, context: BotContext, profile: UserProfile, c
     if joined.student.nickname is None:
         await send(update, context.drill_render.text("drill.ask_nickname", lang, code=joined.drill.code))
         return
-    await send(update, context.drill_render.text("drill.already", lang, nickname=joined.student.nickname))
+    await send(update, context.drill_render.text("drill.already", lang, nickname=echo_safe(joined.student.nickname)))
 
 
 async def take_nickname(update: Update, context: BotContext) -> bool:
@@ -167,7 +168,7 @@ async def take_nickname(update: Update, context: BotContext) -> bool:
     schedule_panel_refresh(context.application, named.drill.id)
     live = named.drill.spec.mode is DrillMode.LIVE
     welcome = "drill.welcome_live" if live else "drill.welcome_self"
-    await send(update, context.drill_render.text(welcome, profile.lang, nickname=named.nickname))
+    await send(update, context.drill_render.text(welcome, profile.lang, nickname=echo_safe(named.nickname)))
     if named.question is not None:
         await send(update, context.render.question(named.question, profile.lang))
     return True

@@ -14,6 +14,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ..core.drill import JUDGMENT_CHECK, Drill, DrillMode, DrillPhase, DrillRound
+from ..core.echo import echo_safe
 from ..core.engine import AnswerRecord, Confidence
 from ..core.lang import Lang
 from ..core.model import QuestionBank
@@ -172,7 +173,7 @@ class DrillRenderer:
         """The teacher's panel: who joined, where the drill stands, and the buttons that move it on."""
         t = self.t
         drill = panel.drill
-        named = panel.nicknames
+        named = [echo_safe(n) for n in panel.nicknames]  # cleaned when chosen; again here, as every echo is
         names = (": " + ", ".join(named[:NAMES_SHOWN]) + (" …" if len(named) > NAMES_SHOWN else "")) if named else ""
         number, total = drill.position + 1, drill.total
         answered, correct = panel.answered, panel.correct

@@ -13,11 +13,21 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, CallbackQuery, Message, Update, User
+from telegram import Bot, CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from ..core.group import GroupMoveRejected, GroupPhase, GroupRejection, GroupSession
+from ..core.echo import echo_safe
+from ..core.group import (
+    Control,
+    GroupMoveRejected,
+    GroupPhase,
+    GroupRejection,
+    GroupSession,
+    Sender,
+    admin_control,
+    may_control,
+)
 from ..core.lang import Lang, lang_from_code
 from ..services.group import NobodyJoined, QuestionStep, RevealStep, Step
 from . import callbacks as cb
@@ -25,7 +35,7 @@ from . import timers
 from .callbacks import Action, Kind
 from .context import BotApplication, BotContext, BotServices
 from .render import LETTERS, Rendered
-from .sending import echo_safe, patiently
+from .sending import patiently
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +48,36 @@ UNKNOWN_POLL_RETRIES, UNKNOWN_POLL_WAIT = 3, 0.2
 GONE_POLL = ("poll to stop not found", "poll has already been closed", "message with poll to stop not found")
 
 
+# Telegram's stand-ins for a sender it does not show: a channel posting in its discussion group (Channel_Bot), an
+# admin posting as the group (GroupAnonymousBot), a channel post forwarded there automatically (Telegram). Whoever
+# is behind them, it is never one person: none of them becomes a player, a starter or an admin under these ids.
+STAND_IN_ACCOUNTS = frozenset({136817688, 1087968824, 777000})
+
+
 def display_name(user: User) -> str:
-    name = user.full_name.strip() or (f"@{user.username}" if user.username else str(user.id))
-    return name[:40]
+    """A person's name as the group sees it, cleaned as every echo is (`echo_safe`)."""
+    return echo_safe(user.full_name) or echo_safe(f"@{user.username}" if user.username else "") or str(user.id)
+
+
+def chat_name(chat: Chat) -> str:
+    """A chat's name (a channel, or the group for an anonymous admin), cleaned as every echo is."""
+    return echo_safe(chat.title or "") or echo_safe(f"@{chat.username}" if chat.username else "") or str(chat.id)
+
+
+def sender_of(message: Message) -> Sender:
+    """Who sent a group message: the chat it was sent on behalf of (`sender_chat`: a channel, or the group itself for
+    an anonymous admin), else the person. Never the stand-in account Telegram puts in `from` for a chat."""
+    if message.sender_chat is not None:
+        return Sender(message.sender_chat.id, is_chat=True)
+    assert message.from_user is not None
+    return Sender(message.from_user.id)
+
+
+def sender_name(message: Message) -> str:
+    if message.sender_chat is not None:
+        return chat_name(message.sender_chat)
+    assert message.from_user is not None
+    return display_name(message.from_user)
 
 
 def deadline_timer(session_id: str) -> str:
@@ -242,7 +279,7 @@ async def refresh_lobby(context: BotContext, session: GroupSession, *, started: 
     """Show who has joined; `started` when the quiz starts (the Start button goes, Join stays)."""
     lang = await context.group.lang(session.chat_id)
     members = await context.group.members(session.id)
-    starter = next((m.name for m in members if m.user_id == session.starter_id), "")
+    starter = next((m.name for m in members if m.user_id == session.starter_id and not session.starter_is_chat), "")
     rendered = context.group_render.lobby(session, members, starter, lang, time.time(), started=started)
     await edit_lobby(context, session, rendered)
 
@@ -254,9 +291,16 @@ async def on_lobby_refresh(context: BotContext) -> None:
         await refresh_lobby(context, session)
 
 
-async def may_control(context: BotContext, session: GroupSession, user: User) -> bool:
-    """The starter or a group admin (Telegram is asked only when it is not the starter)."""
-    return user.id == session.starter_id or await context.admins.is_admin(context.bot, session.chat_id, user.id)
+async def allowed(context: BotContext, chat_id: int, rule: Control, sender: Sender) -> bool:
+    """A rule of `core.group` carried out: Telegram is asked whether the sender is an admin only when it decides."""
+    if rule is Control.IF_ADMIN:
+        return await context.admins.is_admin(context.bot, chat_id, sender.id)
+    return rule is Control.YES
+
+
+async def controls(context: BotContext, session: GroupSession, sender: Sender) -> bool:
+    """The starter or a group admin (`core.group.may_control`: also for lobbies opened on behalf of a chat)."""
+    return await allowed(context, session.chat_id, may_control(session, sender), sender)
 
 
 # ---------------------------------------------------------------- commands
@@ -271,9 +315,10 @@ async def reply(update: Update, rendered: Rendered) -> Message | None:
 
 
 async def group_quiz(update: Update, context: BotContext) -> None:
-    """/quiz [topic] [count] in a group: open a lobby."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    """/quiz [topic] [count] in a group: open a lobby. Sent on behalf of a chat (a channel, an anonymous admin), the
+    lobby has no personal starter and nobody joins with it: see `core.group.may_control` for who controls it."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None and user is not None and message is not None
     render = context.group_render
     lang = await context.group.lang(chat.id, default=lang_from_code(user.language_code, default=Lang.ZH_HANT))
     if await context.group.active(chat.id) is not None:
@@ -292,29 +337,35 @@ async def group_quiz(update: Update, context: BotContext) -> None:
             await reply(update, render.unknown_topic(echo_safe(" ".join(words)), lang))
             return
         topic = found.id
+    starter, starter_name = sender_of(message), sender_name(message)
     session = await context.group.open(
-        chat.id, starter_id=user.id, starter_name=display_name(user), topic=topic, count=count
+        chat.id,
+        starter_id=starter.id,
+        starter_name=starter_name,
+        starter_is_chat=starter.is_chat,
+        topic=topic,
+        count=count,
     )
     if session is None:
         await reply(update, render.text("quiz.no_questions", lang))
         return
     members = await context.group.members(session.id)
-    message = await reply(update, render.lobby(session, members, display_name(user), lang, time.time()))
-    if message is not None:
-        await context.group.note_messages(session.id, lobby=message.message_id)
+    lobby = await reply(update, render.lobby(session, members, starter_name, lang, time.time()))
+    if lobby is not None:
+        await context.group.note_messages(session.id, lobby=lobby.message_id)
     schedule(context.application, session)
 
 
 async def controlled_session(update: Update, context: BotContext) -> tuple[GroupSession, Lang] | None:
     """The group's open session if the sender started it or administers the group; else says why, returns None."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
     lang = await context.group.lang(chat.id)
     session = await context.group.active(chat.id)
     if session is None:
         await reply(update, context.group_render.text("group.no_session", lang))
         return None
-    if not await may_control(context, session, user):
+    if not await controls(context, session, sender_of(message)):
         await reply(update, context.group_render.text("group.only_starter", lang))
         return None
     return session, lang
@@ -326,8 +377,9 @@ async def group_stop(update: Update, context: BotContext) -> None:
     if controlled is None:
         return
     session, lang = controlled
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    stopped_by = sender_name(message)
     stopped = await context.group.stop(session.id)
     if stopped is None:
         return
@@ -335,9 +387,9 @@ async def group_stop(update: Update, context: BotContext) -> None:
     if session.phase is GroupPhase.ASKING and session.question_message_id is not None:
         await stop_poll(context.bot, chat.id, session.question_message_id)
     if session.phase is GroupPhase.LOBBY:
-        await edit_lobby(context, session, context.group_render.text("group.stopped", lang, name=display_name(user)))
+        await edit_lobby(context, session, context.group_render.text("group.stopped", lang, name=stopped_by))
         return
-    podium = context.group_render.podium(await context.group.podium(stopped), lang, stopped_by=display_name(user))
+    podium = context.group_render.podium(await context.group.podium(stopped), lang, stopped_by=stopped_by)
     await reply(update, podium)
 
 
@@ -361,11 +413,12 @@ async def group_resume(update: Update, context: BotContext) -> None:
 
 
 async def group_lang_command(update: Update, context: BotContext) -> None:
-    """/lang in a group: admins choose the group's language."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
+    """/lang in a group: admins choose the group's language (an anonymous admin too; a channel not)."""
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
     lang = await context.group.lang(chat.id)
-    if not await context.admins.is_admin(context.bot, chat.id, user.id):
+    sender = sender_of(message)
+    if not await allowed(context, chat.id, admin_control(sender, chat.id), sender):
         await reply(update, context.group_render.text("group.only_admin", lang))
         return
     await reply(update, context.group_render.languages(lang))
@@ -401,6 +454,10 @@ async def group_button(update: Update, context: BotContext) -> None:
         return
     chat_id = chat.id
     lang = await context.group.lang(chat_id)
+    if query.from_user.id in STAND_IN_ACCOUNTS:
+        # A press always carries the person who made it; should one ever come from a stand-in, it plays for nobody.
+        await query.answer(context.t("notice.invalid", lang))
+        return
     session = await context.group.get(action.session_id) if action.session_id else None
     if action.session_id and (session is None or session.chat_id != chat_id):
         await query.answer(context.t("notice.closed", lang))
@@ -409,7 +466,7 @@ async def group_button(update: Update, context: BotContext) -> None:
         await press_join(context, query, action, lang)
     elif action.kind is Kind.BEGIN:
         assert session is not None
-        if not await may_control(context, session, query.from_user):
+        if not await controls(context, session, Sender(query.from_user.id)):
             await query.answer(context.t("group.only_starter", lang), show_alert=True)
             return
         await acknowledge(query)
@@ -496,7 +553,9 @@ async def poll_answer(update: Update, context: BotContext) -> None:
     answer = update.poll_answer
     assert answer is not None
     user = answer.user
-    if user is None:  # an anonymous voter on behalf of a chat: quiz polls here are never anonymous
+    if user is None or answer.voter_chat is not None or user.id in STAND_IN_ACCOUNTS:
+        # A vote on behalf of a chat (a channel): Telegram still fills `user` with Channel_Bot, for old clients.
+        # Nobody plays as a channel, so it is not counted (and nothing is said: a poll answer comes from no chat).
         return
     if await context.group.poll_target(answer.poll_id) is None:
         # Maybe the poll is still being sent here, or another worker has just sent it: look again shortly.

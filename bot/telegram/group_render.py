@@ -15,6 +15,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import PollType
 
+from ..core.echo import echo_safe
 from ..core.group import GroupMember, GroupSession
 from ..core.lang import Lang
 from ..core.limits import POLL_LIMITS
@@ -75,20 +76,24 @@ class GroupRenderer:
         *,
         started: bool = False,
     ) -> Rendered:
-        """Who has joined; once the quiz has `started` the Start button goes and Join stays (latecomers may join)."""
-        names = [m.name for m in members if not m.left]
+        """Who has joined; once the quiz has `started` the Start button goes and Join stays (latecomers may join).
+        A lobby opened on behalf of a chat (a channel, an anonymous admin) names no starter: only admins may start it.
+
+        Names are cleaned again as they are shown (also below): those stored before names were cleaned on the way in
+        still reach a group's history."""
+        names = [echo_safe(m.name) for m in members if not m.left]
         shown = ", ".join(esc(n) for n in names[:NAMES_SHOWN])
         if len(names) > NAMES_SHOWN:
             shown += " " + esc(self.t("group.podium_more", lang, count=len(names) - NAMES_SHOWN))
         topic = self.t("group.lobby_topic", lang, topic=self._topic(session.topic, lang)) if session.topic else ""
         text = self.t(
-            "group.lobby",
+            "group.lobby_by_chat" if session.starter_is_chat else "group.lobby",
             lang,
             count=session.total,
             topic=esc(topic),
             seconds=round(session.rules.question_seconds),
             wait=max(0, round((session.deadline or now) - now)),
-            starter=esc(starter),
+            starter=esc(echo_safe(starter)),
             players=len(names),
             names=shown or "—",
         )
@@ -168,7 +173,7 @@ class GroupRenderer:
         if step.leaderboard:
             lines.append(esc(self.t("group.reveal_board", lang)))
             lines += [
-                esc(self.t("group.board_line", lang, place=n, name=s.name, points=s.points))
+                esc(self.t("group.board_line", lang, place=n, name=echo_safe(s.name), points=s.points))
                 for n, s in enumerate(step.leaderboard, 1)
             ]
         return Rendered("\n".join(lines))
@@ -182,7 +187,7 @@ class GroupRenderer:
     def podium(self, podium: Podium, lang: Lang, *, stopped_by: str | None = None) -> Rendered:
         lines: list[str] = []
         if stopped_by is not None:
-            lines += [esc(self.t("group.stopped", lang, name=stopped_by)), ""]
+            lines += [esc(self.t("group.stopped", lang, name=echo_safe(stopped_by))), ""]
         lines.append(f"<b>{esc(self.t('group.podium_title', lang))}</b>")
         total = podium.session.total
         for place, standing in enumerate(podium.standings[:NAMES_SHOWN]):
@@ -193,7 +198,7 @@ class GroupRenderer:
                         "group.podium_line",
                         lang,
                         medal=medal,
-                        name=standing.name,
+                        name=echo_safe(standing.name),
                         points=standing.points,
                         correct=standing.correct,
                         total=total,
@@ -253,7 +258,7 @@ class GroupRenderer:
             return self.text("group.stats_empty", lang)
         lines = [f"<b>{esc(self.t('group.stats_title', lang, count=stats.played))}</b>"]
         for record in stats.latest:
-            winner = self.t("group.stats_winner", lang, name=record.winner) if record.winner else ""
+            winner = self.t("group.stats_winner", lang, name=echo_safe(record.winner)) if record.winner else ""
             right = round(100 * record.correct / record.answered) if record.answered else 0
             date = datetime.fromtimestamp(record.finished_at, UTC).strftime("%Y-%m-%d")
             lines.append(

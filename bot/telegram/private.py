@@ -10,6 +10,7 @@ from dataclasses import replace
 from telegram import BotCommandScopeChat, CallbackQuery, Update
 from telegram.error import TelegramError
 
+from ..core.echo import echo_safe
 from ..core.engine import MoveRejected, QuizMode, QuizSpec, Rejection, UserId
 from ..core.lang import Lang
 from ..core.users import UserProfile
@@ -19,7 +20,7 @@ from . import drill
 from .callbacks import Action, Kind, MenuItem
 from .commands import command_menu
 from .context import BotContext, profile_of
-from .sending import drop_keyboard, echo_safe, edit, send
+from .sending import drop_keyboard, edit, send
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ async def start(update: Update, context: BotContext) -> None:
     if payload:
         log.info("unknown deep-link payload from user %s: %r", profile.id, payload[:64])
     user = update.effective_user
-    await send(update, context.render.greeting(user.first_name if user else "", profile.lang))
+    # Their own name, cleaned as every echo is: an override character in it must not reverse the bot's line.
+    await send(update, context.render.greeting(echo_safe(user.first_name) if user else "", profile.lang))
     if profile.lang is Lang.ZH_HANS and update.effective_chat is not None:
         await set_chat_menu(context, update.effective_chat.id, profile.lang)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -77,12 +76,6 @@ async def drop_keyboard(query: CallbackQuery) -> None:
     except BadRequest as error:
         if "not modified" not in error.message.lower():
             raise
-
-
-def echo_safe(text: str, limit: int = 40) -> str:
-    """Someone's own words, fit to repeat back: no control or bidi format characters (which could reverse the rest
-    of the bot's line), cut to `limit`."""
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))[:limit]
 
 
 MESSAGE_LIMIT = 4096  # Telegram's most characters in one message

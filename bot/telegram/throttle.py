@@ -19,7 +19,12 @@ async def throttle(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or update.poll_answer is not None:
         return
-    if context.throttle.allow(user.id):
+    # A message on behalf of a chat (a channel, an anonymous admin) comes from an account Telegram shares between
+    # every such chat: its bucket is the chat's, or one busy channel would slow down all the others.
+    message = update.effective_message
+    sender_chat = message.sender_chat if message is not None and update.callback_query is None else None
+    key = sender_chat.id if sender_chat is not None else user.id
+    if context.throttle.allow(key):
         return
     lang = await context.quiz.known_lang(UserId(user.id)) or lang_from_code(user.language_code)
     if update.callback_query is not None:
@@ -27,7 +32,7 @@ async def throttle(update: Update, context: BotContext) -> None:
     elif (
         update.effective_chat is not None
         and update.effective_chat.type == "private"
-        and context.throttle.should_warn(user.id)
+        and context.throttle.should_warn(key)
     ):
         await update.effective_chat.send_message(context.t("notice.slow_down", lang))
     raise ApplicationHandlerStop

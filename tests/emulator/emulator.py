@@ -235,16 +235,28 @@ class BotApiEmulator(BotApiMethods):
     # ------------------------------------------------------------------ user actions
 
     def send_text(
-        self, user: UserRef, text: str, chat: ChatRef | None = None, *, reply_to: MessageRef | None = None
+        self,
+        user: UserRef,
+        text: str,
+        chat: ChatRef | None = None,
+        *,
+        reply_to: MessageRef | None = None,
+        sender_chat: Mapping[str, Any] | None = None,
     ) -> JSON:
         """A text message from ``user`` in their private chat (default) or in a group ``chat``.
 
         A leading ``/command`` (also ``/command@BotName args``) gets a ``bot_command`` entity with its UTF-16
         length. In groups, privacy mode decides whether the bot gets it: if not, the update is recorded in
         ``emu.undelivered`` and returned with ``update_id`` None.
+
+        ``sender_chat`` (a ``Chat`` dict) sends it on behalf of that chat, as Telegram does for a channel posting in
+        its discussion group (``user`` then being Channel_Bot, 136817688) or an anonymous admin (the group itself,
+        ``user`` GroupAnonymousBot, 1087968824); the stand-in ``user`` is the caller's to give.
         """
         sender = self._user(user)
         content: JSON = {"text": text}
+        if sender_chat is not None:
+            content["sender_chat"] = dict(sender_chat)
         command = _COMMAND.match(text)
         if command:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}]
