@@ -96,7 +96,8 @@ class Settings:
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in the environment or .env")
         if not TOKEN_PATTERN.match(self.token):
             raise ConfigError(
-                f"TELEGRAM_BOT_TOKEN is malformed ({mask(self.token)}): expected <digits>:<letters, digits, _ or ->"
+                f"TELEGRAM_BOT_TOKEN is malformed ({mask(self.token)}): expected <1-20 digits>:<at least 8 "
+                "letters, digits, _ or -> (the whole token from @BotFather, without quotes or spaces)"
             )
         return self.token
 
@@ -106,11 +107,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
 
     Relative paths are taken from `cwd`, the current working folder unless given."""
     cwd = (cwd or Path.cwd()).resolve()
-    if env_file is not None:
-        env_file = cwd / env_file.expanduser()
     values: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    if env_file is not None:
+        values.update(_read_env_file(env_file, cwd))
     values.update(environ)
 
     def get(name: str) -> str | None:
@@ -179,6 +178,24 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
         webhook_secret=secret,
         rate_limiter=limiter == "on",
     )
+
+
+def _read_env_file(env_file: Path, cwd: Path) -> dict[str, str]:
+    """The settings in `env_file` (relative to `cwd`); none when there is no such file (a folder of that name, such
+    as a virtualenv called `.env`, is not one). A file that is there but cannot be read is a ConfigError naming the
+    file as it was given."""
+    path = cwd / env_file.expanduser()
+    try:
+        if not path.is_file():
+            return {}
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except OSError as error:
+        raise ConfigError(f"cannot read {env_file}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"cannot read {env_file}: it is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); save it as UTF-8"
+        ) from None
 
 
 def shipped_bank() -> Path | None:

@@ -7,6 +7,7 @@ are the core's (core/drill).
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import time
@@ -63,6 +64,14 @@ from .quiz import QuizService
 from .views import QuestionView
 
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
+# The phases a drill enters when a round opens or closes: what an operator wants in the log (not every question).
+ROUND_EDGES = {
+    DrillPhase.OPEN: "opened",
+    DrillPhase.WAITING: "opened",
+    DrillPhase.BETWEEN: "closed",
+    DrillPhase.CLOSED: "closed",
+}
 NICKNAME_MAX = 24
 CODE_ATTEMPTS = 10
 
@@ -186,6 +195,9 @@ class DrillService:
             if drill is None:
                 return None
             if await self._storage.create_drill(drill):
+                log.info(
+                    "drill %s created by %s: %s, %s round", drill.code, teacher_id, spec.mode.value, drill.round.value
+                )
                 return drill
         raise RuntimeError("could not draw an unused join code")
 
@@ -232,6 +244,8 @@ class DrillService:
                 raise DrillRefused(DrillRejection.NOT_FOUND)
             moved = move(drill, self._clock())
             if await self._storage.commit_drill(moved, expected_version=drill.version):
+                if moved.phase is not drill.phase and moved.phase in ROUND_EDGES:
+                    log.info("drill %s: %s round %s", moved.code, moved.round.value, ROUND_EDGES[moved.phase])
                 return moved
         raise DrillRefused(DrillRejection.NOT_NOW)
 
@@ -301,6 +315,7 @@ class DrillService:
             sent = await self._move(drill.id, lambda d, now: d.bump(retest_sent=True, retest_at=None))
         except DrillRefused:
             return None
+        log.info("drill %s: re-test opened", sent.code)
         return RoundOpened(drill=sent, round=DrillRound.RETEST, tell=await self._named(sent.id))
 
     async def timed(self) -> list[Drill]:

@@ -330,6 +330,7 @@ class GroupService:
         if session is None:
             return None
         await self._storage.commit_group(session, expected_version=None)
+        log.info("group quiz %s opened in chat %s: %d questions", session.id, chat_id, session.total)
         if not starter_is_chat:
             await self._storage.add_member(session.id, starter_id, starter_name, self._clock())
         return session
@@ -413,6 +414,8 @@ class GroupService:
             if moved is None:
                 return None
             if await self._storage.commit_group(moved, expected_version=session.version):
+                if session.is_active and not moved.is_active:
+                    log.info("group quiz %s in chat %s ended: %s", moved.id, moved.chat_id, moved.phase.value)
                 return session, moved
         return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import time
@@ -36,6 +37,7 @@ from ..storage.base import ReviewUpdate
 from .views import NothingToReview, ProgressView, QuestionView, ResultView, RevealView
 
 Clock = Callable[[], float]
+log = logging.getLogger(__name__)
 
 
 class QuizStore(Protocol):
@@ -143,6 +145,7 @@ class QuizService:
             return None
         await self.cancel(user_id)
         await self._storage.commit(session, expected_version=None)
+        log.info("quiz %s started: user %s, %s, %d questions", session.id, user_id, session.mode.value, session.total)
         return self._question_view(session)
 
     async def start_fixed(
@@ -163,6 +166,7 @@ class QuizService:
             return None
         await self.cancel(user_id)
         await self._storage.commit(session, expected_version=None)
+        log.info("quiz %s started: user %s, %s, %d questions", session.id, user_id, session.mode.value, session.total)
         return self._question_view(session)
 
     async def current(self, user_id: UserId) -> QuestionView | RevealView | None:
@@ -210,6 +214,7 @@ class QuizService:
         transition = cancel(session, now=self._clock())
         if not await self._storage.commit(transition.session, expected_version=session.version):
             return None
+        log.info("quiz %s ended: cancelled at question %d of %d", session.id, session.position + 1, session.total)
         return await self._result(transition.session)
 
     async def progress(self, user_id: UserId) -> ProgressView:
@@ -252,6 +257,7 @@ class QuizService:
         if outcome is not None:
             return self._reveal_view(after, outcome.record)
         if after.phase in (Phase.FINISHED, Phase.CANCELLED):
+            log.info("quiz %s ended: %s", after.id, after.phase.value)
             return await self._result(after)
         return self._question_view(after)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import signal
 import sys
 import time
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommandScopeAllGroupChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -33,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from .. import __version__
 from ..config import PROJECT_ROOT, ConfigError, Settings
 from ..core.engine import UserId
 from ..core.group import GroupRules
@@ -51,7 +53,7 @@ from .commands import command_menu, group_command_menu
 from .context import SERVICES_KEY, BotApplication, BotContext, BotServices
 from .drill_render import DrillRenderer
 from .group_render import GroupRenderer
-from .http import AiohttpRequest
+from .http import AiohttpRequest, causes, not_bot_api
 from .polls import PollGate
 from .ratelimit import UserThrottle
 from .render import Renderer
@@ -164,6 +166,24 @@ async def on_error(update: object, context: BotContext) -> None:
         log.error("update %s failed: %s", update_id, error, exc_info=error)
 
 
+class CannotServe(Exception):
+    """The bot cannot take updates where the settings say (the webhook's port is taken); one line for people."""
+
+
+def polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates, in one line; PTB tries again after a growing pause. (PTB's own callback logs a traceback
+    each time, which a Bot API outage or a second poller repeated for as long as it lasted.)"""
+    if isinstance(error, Conflict):
+        log.error(
+            "polling for updates failed: %s (another process polls with this token, or a webhook is set)",
+            error,
+        )
+    elif isinstance(error, NetworkError):
+        log.warning("polling for updates failed: %s: %s; trying again", type(error).__name__, error)
+    else:
+        log.error("polling for updates failed: %s: %s; trying again", type(error).__name__, error)
+
+
 class BotRuntime:
     """The bot's lifecycle: open storage, start the Application and polling; stop in reverse order."""
 
@@ -185,7 +205,14 @@ class BotRuntime:
         self.services: ServiceSet | None = None
 
     async def start(self, *, poll_timeout: float = 10.0, webhook: bool = False) -> None:
-        """Start serving; raises InvalidToken, NetworkError or StorageError (after cleaning up) on failure."""
+        """Start serving; raises a TelegramError (InvalidToken, NetworkError, NotBotApi...), StorageError,
+        ConfigError or CannotServe (after cleaning up) on failure."""
+        log.info(
+            "deepfake-quiz-bot %s starting: %s, %s",
+            __version__,
+            "webhook" if webhook else "polling",
+            storage_description(self.settings.database_url),
+        )
         try:
             settings = self.settings
             self.services = services = await open_services(
@@ -229,7 +256,10 @@ class BotRuntime:
                 await self._start_webhook()
             else:
                 await self.application.updater.start_polling(
-                    poll_interval=0.0, timeout=timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES
+                    poll_interval=0.0,
+                    timeout=timedelta(seconds=poll_timeout),
+                    allowed_updates=Update.ALL_TYPES,
+                    error_callback=polling_failed,
                 )
         except BaseException:
             await self.stop()
@@ -249,14 +279,20 @@ class BotRuntime:
         settings = self.settings
         if not settings.webhook_url or not settings.webhook_secret:
             raise ConfigError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
-        await self.application.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        try:
+            await self.application.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        except OSError as error:  # the port is taken, or the address is not this host's
+            raise CannotServe(
+                f"cannot serve the webhook on {settings.webhook_listen}:{settings.webhook_port}: "
+                f"{error.strerror or error}"
+            ) from error
         log.info("webhook server on %s:%d for %s", settings.webhook_listen, settings.webhook_port, settings.webhook_url)
 
     async def _register_commands(self) -> None:
@@ -300,21 +336,43 @@ async def serve(settings: Settings, bank: QuestionBank, *, webhook: bool = False
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except InvalidToken:
-        print(
-            f"error: the Bot API at {settings.api_base_url} rejected the token {mask(settings.token)}", file=sys.stderr
-        )
+    except TelegramError as error:
+        print(f"error: {start_failure(settings, error)}", file=sys.stderr)
         return 1
-    except NetworkError as error:
-        print(f"error: cannot reach the Bot API at {settings.api_base_url}: {error}", file=sys.stderr)
-        return 1
-    except StorageError as error:
+    except (StorageError, CannotServe) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     await stop.wait()
     log.info("stopping")
     await runtime.stop()
+    log.info("stopped")
     return 0
+
+
+PTB_STATUS = r"(.+?) \((\d{3})\)\. Parsing the server response"
+
+
+def start_failure(settings: Settings, error: TelegramError) -> str:
+    """Why the Bot API did not let the bot start, in one line (never with the token, which a web server's "not
+    found" page may quote from the URL)."""
+    where = settings.api_base_url
+    foreign = not_bot_api(error)
+    if foreign is not None:
+        # PTB words a reply with an error status "Not Found (404). Parsing the server response ... failed" (and
+        # raises that from NotBotApi; Bot.initialize raises its own InvalidToken from a 404).
+        status = next(filter(None, (re.match(PTB_STATUS, str(e)) for e in causes(error))), None)
+        answered = f"HTTP {status[2]} {status[1]} with" if status else "with"
+        text = (
+            f"{where} does not look like a Bot API server (check TELEGRAM_API_BASE_URL): it answered {answered} "
+            f"{foreign.reply!r}, not the Bot API's JSON"
+        )
+    elif isinstance(error, InvalidToken):
+        text = f"the Bot API at {where} rejected the token {mask(settings.token)}"
+    elif isinstance(error, NetworkError):
+        text = f"cannot reach the Bot API at {where}: {error}"
+    else:
+        text = f"the Bot API at {where} refused to start the bot: {type(error).__name__}: {error}"
+    return text.replace(settings.token, mask(settings.token)) if settings.token else text
 
 
 def run_bot(settings: Settings, *, webhook: bool = False) -> int:
@@ -333,6 +391,21 @@ def run_bot(settings: Settings, *, webhook: bool = False) -> int:
         return 1
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         return runner.run(serve(settings, bank, webhook=webhook))
+
+
+def storage_description(database_url: str) -> str:
+    """Which storage a URL names, for the start-up line: the SQLite file, or PostgreSQL's host, port and database
+    (never the user or the password)."""
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        return f"SQLite {database_url.removeprefix('sqlite:///') or database_url}"
+    if parts.scheme.startswith("postgres"):
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:  # a malformed port: opening the storage says what is wrong
+            port = ""
+        return f"PostgreSQL {parts.hostname or 'localhost'}{port}{parts.path or ''}"
+    return f"storage {parts.scheme or '?'}"
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

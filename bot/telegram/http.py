@@ -8,9 +8,41 @@ encodes the parameters, maps HTTP status codes to its errors and parses the repl
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+SNIPPET = 80  # characters of a reply that is not the Bot API's, quoted in the error
+
+
+class NotBotApi(TelegramError):
+    """The server answered with something other than the Bot API's JSON (`{"ok": ...}`): a web page, another API.
+
+    PTB raises it as is for a 2xx reply, and as the cause (`__cause__`) of the error it makes of any other status
+    (InvalidToken for a 404, NetworkError for a 502...)."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(f"not a Bot API reply: {reply!r}")
+        self.reply = reply
+
+
+def causes(error: BaseException) -> list[BaseException]:
+    """`error` and each exception it was raised from."""
+    found: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in found:
+        found.append(seen)
+        seen = seen.__cause__
+    return found
+
+
+def not_bot_api(error: BaseException) -> NotBotApi | None:
+    """The NotBotApi `error` is or was raised from, if any."""
+    return next((e for e in causes(error) if isinstance(e, NotBotApi)), None)
 
 
 class AiohttpRequest(BaseRequest):
@@ -51,6 +83,22 @@ class AiohttpRequest(BaseRequest):
         if session is not None and not session.closed:
             await session.close()
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """The reply's JSON, as PTB's own does; a reply that is not the Bot API's raises NotBotApi.
+
+        PTB's own logs a reply that is not JSON with a traceback and the whole reply (a web server's page: dozens
+        of lines) before raising; the error says it in one line, and a JSON reply without `ok` (another API) is
+        refused here rather than failing later as a KeyError."""
+        text = payload.decode("utf-8", "replace")
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or "ok" not in data:
+            raise NotBotApi(_snippet(text))
+        return data
+
     async def do_request(
         self,
         url: str,
@@ -81,6 +129,15 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def _snippet(text: str) -> str:
+    """The start of a reply on one line. Cut between words: a page that quotes the request's URL must not show part of
+    the token, which a log's masking (the whole token only) would miss."""
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET:
+        return text
+    return re.sub(r"[\w:-]+$", "", text[: SNIPPET + 1]).rstrip() + "…"
 
 
 def _given(value: object, default: float | None) -> float | None:

@@ -43,8 +43,11 @@ async def patiently(call: Callable[[], Awaitable[T]], *, repeatable: bool = Fals
             raise  # PTB's BadRequest is a NetworkError, but asking again gets the same answer
         except NetworkError as error:
             if attempt == SEND_ATTEMPTS or not (repeatable or refused(error)):
+                if attempt == SEND_ATTEMPTS:
+                    log.warning("Telegram failed a request %d times (%s); giving up", SEND_ATTEMPTS, error)
                 raise
-            log.info("Telegram failed a request (%s); trying again", error)
+            # Each retry is routine; only giving up is worth an operator's attention.
+            log.debug("Telegram failed a request (%s); trying again", error)
             await asyncio.sleep(RESEND_WAIT * attempt)
     raise AssertionError("unreachable")  # the last attempt returns or raises
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 
 import pytest
@@ -115,3 +116,19 @@ async def test_forget_deletes_everything(service: QuizService, store: SQLiteStor
     progress = await service.progress(USER)
     assert progress.summary.total.answered == 0 and progress.review_items == ()
     assert await store.get_user(USER) is None
+
+
+async def test_an_operator_sees_each_quiz_start_and_end_at_info(
+    service: QuizService, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.services.quiz")
+    result = await play_through(service, right=True)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    session = result.session.id
+    assert lines == [f"quiz {session} started: user {USER}, quick, 3 questions", f"quiz {session} ended: finished"]
+    caplog.clear()
+    step = await service.start(USER, QuizSpec(count=3))
+    assert isinstance(step, QuestionView)
+    await service.cancel(USER)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert lines[-1] == f"quiz {step.session_id} ended: cancelled at question 1 of 3"
