@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,36 @@ from bot.core.model import QuestionBank
 
 pytest_plugins = ["tests.emulator.pytest_plugin"]
 
-REAL_ARTICLE = load_settings({}).article_path
+# The article is not part of the project (it is quoted, not copied): ARTICLE_PATH names it, else the default beside
+# the checkout. Only that one variable is taken from the environment, so a developer's .env can't change the tests.
+REAL_ARTICLE = load_settings({k: v for k, v in os.environ.items() if k == "ARTICLE_PATH"}).article_path
+# .ci/run sets this where the article belongs (beside this tree): there a missing article fails instead of skipping.
+ARTICLE_REQUIRED = os.environ.get("REQUIRE_ARTICLE") == "1"
+
+
+def need_article() -> Article:
+    """The real article; a test that needs it is skipped, loudly, when it is not there (failed where it must be)."""
+    if not REAL_ARTICLE.is_file():
+        message = f"the article is not at {REAL_ARTICLE}: set ARTICLE_PATH to check the quotes against it"
+        if ARTICLE_REQUIRED:
+            pytest.fail(message + " (REQUIRE_ARTICLE=1: it must be here)")
+        pytest.skip(message)
+    return Article.load(REAL_ARTICLE)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it where nobody can miss it: checks against the article were skipped."""
+    if not REAL_ARTICLE.is_file():
+        terminalreporter.write_sep(
+            "!", f"ARTICLE MISSING at {REAL_ARTICLE}: every check against it was SKIPPED (set ARTICLE_PATH)", red=True
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: run in parallel (pytest-xdist, see pyproject.toml), the longest ones then start at once,
+    side by side, instead of one of them starting last and ending the run alone. The rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 ARTICLE_TEXT = """標題
 第二段:有人咬了一口餅乾,但餅乾上並未出現咬痕。

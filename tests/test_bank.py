@@ -14,15 +14,14 @@ from bot.core.lang import Lang
 from bot.core.loader import load_bank
 from bot.core.model import QuestionBank, QuestionType
 from bot.core.quality import cue_stats, quality_problems, recall_share
+from tests.conftest import REAL_ARTICLE, need_article
 
 SETTINGS = load_settings({})
 
 
 @pytest.fixture(scope="module")
 def real_article() -> Article:
-    if not SETTINGS.article_path.is_file():
-        pytest.skip(f"the article is not at {SETTINGS.article_path}: quotes cannot be checked here")
-    return Article.load(SETTINGS.article_path)
+    return need_article()
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +120,7 @@ def test_check_stats_and_coverage_print_and_pass(real_article: Article) -> None:
         text=True,
         cwd=PROJECT_ROOT,
         check=False,
+        env={**os.environ, "ARTICLE_PATH": str(REAL_ARTICLE)},
     )
     assert result.returncode == 0, result.stderr
     for heading in ("per topic:", "per type:", "per difficulty:", "fit a native quiz poll", "every paragraph"):
