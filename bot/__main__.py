@@ -288,7 +288,7 @@ def refuse_missing_database(settings: Settings, *, nothing_there: str) -> int | 
 
 def command_report(args: argparse.Namespace, settings: Settings) -> int:
     """The same report a teacher gets with /report, from the command line (for whoever runs the bot)."""
-    from .core.drill import normalize_code
+    from .core.drill import CODE_LENGTH, normalize_code
     from .i18n import translator
     from .i18n.report_chart import render_report_chart
     from .i18n.report_text import chart_data, report_summary
@@ -296,7 +296,11 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
 
     code = normalize_code(args.code)
     if code is None:
-        print(f"error: {args.code!r} is not a drill code", file=sys.stderr)
+        print(
+            f"error: {args.code!r} is not a drill code: a code is {CODE_LENGTH} letters and digits, like ABCD2345 "
+            "(no 0, O, 1, I or L)",
+            file=sys.stderr,
+        )
         return 2
     try:
         bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())

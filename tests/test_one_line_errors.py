@@ -320,3 +320,15 @@ def test_a_rate_limit_given_up_is_one_line(caplog: pytest.LogCaptureFixture) -> 
     assert record.getMessage() == (
         "Rate limit hit after maximum of 3 retries; gave up: RetryAfter: Flood control exceeded. Retry in 7 seconds"
     )
+
+
+@pytest.mark.parametrize("text", ["nope", "BO0K-1", "ABCD23456"])
+def test_a_code_of_the_wrong_shape_says_what_a_code_looks_like(
+    text: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env, no database: the shape is refused before either is looked at
+    assert main(["report", text]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: {text!r} is not a drill code: a code is 8 letters and digits, like ABCD2345 (no 0, O, 1, I or L)"
+    ]

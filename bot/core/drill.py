@@ -150,6 +150,7 @@ class Drill:
 
 class DrillRejection(StrEnum):
     NOT_FOUND = "not_found"  # no drill with that code
+    BAD_CODE = "bad_code"  # the text can't be a code at all: say what a code looks like
     CLOSED = "closed"
     EXPIRED = "expired"  # a self-paced round past its deadline
     FULL = "full"

@@ -224,7 +224,9 @@ class DrillService:
 
     async def owned_by_code(self, teacher_id: int, code_text: str) -> Drill:
         code = normalize_code(code_text)
-        drill = await self._storage.drill_by_code(code) if code else None
+        if code is None:
+            raise DrillRefused(DrillRejection.BAD_CODE)
+        drill = await self._storage.drill_by_code(code)
         if drill is None:
             raise DrillRefused(DrillRejection.NOT_FOUND)
         if drill.teacher_id != teacher_id:
@@ -373,8 +375,8 @@ class DrillService:
         code = normalize_code(code_text)
         drill = await self._storage.drill_by_code(code) if code else None
         if drill is None:
-            self.guesses.miss(user_id)
-            raise DrillRefused(DrillRejection.NOT_FOUND)
+            self.guesses.miss(user_id)  # a malformed code counts too: it is still a guess
+            raise DrillRefused(DrillRejection.NOT_FOUND if code else DrillRejection.BAD_CODE)
         existing = await self._storage.student(drill.id, user_id)
         if existing is not None:
             if not drill.is_open:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 REFUSAL_KEYS = {
     DrillRejection.NOT_FOUND: "drill.not_found",
+    DrillRejection.BAD_CODE: "drill.bad_code",
     DrillRejection.CLOSED: "drill.closed",
     DrillRejection.EXPIRED: "drill.expired",
     DrillRejection.FULL: "drill.full",

@@ -267,6 +267,9 @@ async def test_refusals(bot_api: BotApiEmulator, database_url: str) -> None:
         a, b, c, guesser = students(api, 4)
         assert "Usage: /join CODE" in (await say(api, a, "/join"))["text"]
         assert "There is no drill with that code" in (await say(api, a, "/join ZZZZZZZZ"))["text"]
+        # A text that can't be a code says what a code looks like (O and 1 are never in one).
+        assert "a code is 8 letters and digits, like ABCD2345" in (await say(api, a, "/join BO0K-1"))["text"]
+        assert "a code is 8 letters and digits" in (await say(api, teacher, "/report nope"))["text"]
         assert "teachers don't need to join" in (await say(api, teacher, f"/join {code}"))["text"]
         await join(api, a, code, "Ann")
         assert "already in this drill as “Ann”" in (await say(api, a, f"/join {code}"))["text"]
