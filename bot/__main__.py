@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import sys
@@ -109,7 +110,10 @@ def run_command(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    # INFO is the running bot's operator log (each quiz started and ended...): the other commands are used by a
+    # person at a terminal, whose screen it would clutter. They log warnings and errors, or everything at DEBUG.
+    quiet = args.command != "run" and settings.log_level != logging.DEBUG
+    configure_logging(max(settings.log_level, logging.WARNING) if quiet else settings.log_level)
     if args.command == "check":
         return command_check(args, settings)
     if args.command == "play":

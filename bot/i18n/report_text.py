@@ -131,7 +131,7 @@ def _flag_lines(report: DrillReport, t: Translator, lang: Lang, m: Markup) -> li
                     lang,
                     position=position + 1,
                     percent=percent(stats.difficulty),
-                    n=stats.n,
+                    count=stats.n,
                     reasons=reasons,
                 )
             )
@@ -150,11 +150,11 @@ def _gain_lines(report: DrillReport, t: Translator, lang: Lang) -> list[str]:
                     lang,
                     before=round(gain.mean_pre),
                     after=round(gain.mean_post),
-                    both=gain.both,
                     gain=_signed(gain.raw_gain or 0.0),
                     g=_number(gain.normalized_gain),
                     student_g=_number(gain.mean_student_gain),
-                    count=gain.student_gain_count,
+                    count=gain.both,
+                    per_student=gain.student_gain_count,
                 )
             )
         else:
@@ -176,12 +176,12 @@ def _gain_lines(report: DrillReport, t: Translator, lang: Lang) -> list[str]:
 
 def _calibration_lines(calibration: CalibrationMeasure, t: Translator, lang: Lang) -> list[str]:
     if calibration.rated < MIN_RATED:
-        return [t("report.calibration_too_few", lang, rated=calibration.rated, needed=MIN_RATED)]
+        return [t("report.calibration_too_few", lang, count=calibration.rated, needed=MIN_RATED)]
     return [
         t(
             "report.calibration",
             lang,
-            rated=calibration.rated,
+            count=calibration.rated,
             expected=percent(calibration.mean_stated or 0.0),
             actual=percent(calibration.accuracy or 0.0),
             brier=_number(calibration.brier),

@@ -99,14 +99,14 @@ class DrillRenderer:
             ]
             return Rendered(esc(t("wizard.seconds", lang)), InlineKeyboardMarkup([row]))
         if state.step == 4:
-            row = [button(t("wizard.days", lang, days=d), days=d, step=5) for d in OPEN_DAYS]
+            row = [button(t("wizard.days", lang, count=d), days=d, step=5) for d in OPEN_DAYS]
             return Rendered(esc(t("wizard.open_days", lang)), InlineKeyboardMarkup([row]))
         if state.step == 5:
             row = [button(t("wizard.yes", lang), pair=True, step=6), button(t("wizard.no", lang), pair=False, step=6)]
             return Rendered(esc(t("wizard.pair", lang)), InlineKeyboardMarkup([row]))
         if state.step == 6:
             row = [
-                button(t("wizard.days", lang, days=d) if d else t("wizard.no_retest", lang), retest=d, step=7)
+                button(t("wizard.days", lang, count=d) if d else t("wizard.no_retest", lang), retest=d, step=7)
                 for d in RETEST_DAYS
             ]
             return Rendered(esc(t("wizard.retest", lang)), InlineKeyboardMarkup([row[:3], row[3:]]))
@@ -123,9 +123,9 @@ class DrillRenderer:
             else "—",
             mode=t("wizard.live", lang)
             if live
-            else f"{t('wizard.self', lang)} · {t('wizard.days', lang, days=state.days)}",
+            else f"{t('wizard.self', lang)} · {t('wizard.days', lang, count=state.days)}",
             pair=t("wizard.yes" if state.pair else "wizard.no", lang),
-            retest=t("wizard.days", lang, days=state.retest) if state.retest else t("wizard.no_retest", lang),
+            retest=t("wizard.days", lang, count=state.retest) if state.retest else t("wizard.no_retest", lang),
             judgment=t("wizard.judgment_summary", lang, count=state.judgment)
             if state.judgment
             else t("wizard.no", lang),
@@ -150,7 +150,7 @@ class DrillRenderer:
                         code=drill.code,
                         mode=t(f"drill.mode.{drill.spec.mode.value}", lang),
                         status=t(f"drill.status.{drill.phase.value}", lang),
-                        students=summary.students,
+                        count=summary.students,
                     )
                 )
             )

@@ -153,14 +153,14 @@ def test_the_text_names_every_measure_in_each_language(mixed_bank: QuestionBank)
     text = report_summary(report, mixed_bank, t, Lang.EN)
     assert text.index("pre-test: 4 answered") < text.index("post-test: 4 answered") < text.index("re-test: 2")
     assert "Pre-test 50% → post-test 88% for the 4 students who took both: +38 points" in text
-    assert "normalized gain g = 0.75 for the class, 0.75 on average per student (4 students)" in text
+    assert "normalized gain g = 0.75 for the class, 0.75 on average per student (over 4 of them)" in text
     # The class's post-test: 14 of 16 right (88%); the two re-tested students kept 75 of their 100.
     assert (
         "Re-test 75% (the class's post-test: 88%); the 2 students who took both kept 75% of their post-test score"
         in text
     )
-    assert "pre-test: caught 8 of 8 fakes (100%), doubted 8 of 8 genuine (100%): discernment +0 points" in text
-    assert "post-test: caught 8 of 8 fakes (100%), doubted 2 of 8 genuine (25%): discernment +75 points" in text
+    assert "pre-test: fakes caught 8 of 8 (100%), genuine items doubted 8 of 8 (100%): discernment +0 points" in text
+    assert "post-test: fakes caught 8 of 8 (100%), genuine items doubted 2 of 8 (25%): discernment +75 points" in text
     assert "over 8 rated answers: the class expected 95% right and got 75%; Brier score 0.23" in text
     assert "Certain: 6 of 8 right" in text
     assert "What to discuss:" in text and "the wrong answer chosen most: “Fake or unsupported” (4)" in text

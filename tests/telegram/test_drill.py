@@ -303,7 +303,7 @@ async def test_refusals(bot_api: BotApiEmulator, database_url: str) -> None:
         await press(api, teacher, panel, data_for(panel, "Close"))
         assert "That drill is closed" in (await say(api, c, f"/join {code}"))["text"]
         # A self-paced drill past its deadline (the day is over: its stored deadline is moved to long ago).
-        code2, _ = await make_drill(api, teacher, mode="Self-paced", days="1 days")
+        code2, _ = await make_drill(api, teacher, mode="Self-paced", days="1 day")
         async with stored(database_url) as store:
             drill = await store.drill_by_code(code2)
             assert drill is not None and drill.deadline is not None
@@ -359,7 +359,7 @@ async def test_a_delayed_retest_reaches_students_and_the_report_shows_retention(
     api = bot_api
     runtime = await start(api, database_url)
     teacher = api.make_user(TEACHER, "T", language_code="en")
-    code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="1 days", retest="7 days")
+    code, control = await make_drill(api, teacher, count="5", mode="Self-paced", days="1 day", retest="7 days")
     student = students(api, 1)[0]
     await say(api, student, f"/join {code}")
     mark = api.mark()

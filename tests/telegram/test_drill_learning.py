@@ -274,10 +274,11 @@ async def test_a_judgment_pre_post_retest_drill_reports_learning_in_every_langua
             hits, false_alarms = counts[round_]
             zh = z((hits + 0.5) / (n * fakes + 1))
             zf = z((false_alarms + 0.5) / (n * genuine + 1))
-            line = next(line for line in text.split("\n") if line.startswith(f"{name}: caught"))
+            line = next(line for line in text.split("\n") if line.startswith(f"{name}: fakes caught"))
             assert line.startswith(
-                f"{name}: caught {hits} of {n * fakes} fakes ({round(100 * hits / (n * fakes))}%), "
-                f"doubted {false_alarms} of {n * genuine} genuine ({round(100 * false_alarms / (n * genuine))}%)"
+                f"{name}: fakes caught {hits} of {n * fakes} ({round(100 * hits / (n * fakes))}%), "
+                f"genuine items doubted {false_alarms} of {n * genuine} "
+                f"({round(100 * false_alarms / (n * genuine))}%)"
             ), line
             assert f"d′ {two(zh - zf)}, c {two(-(zh + zf) / 2)}." in line, line
         # Calibration is read from the rounds before the re-test (by then the class has seen the answers): the two

@@ -121,7 +121,7 @@ async def test_the_podium_and_stats_show_what_the_group_learned(
         # doubted by Member0 (2 of 6). H − F = 1/3 with no lean: no better than a coin.
         learned = [
             "✅ The group got 10 of 15 right (67%)",
-            "🔍 Real or fake: the group caught 4 of 6 fakes and doubted 2 of 6 genuine items.",
+            "🔍 Real or fake: fakes the group caught, 4 of 6; genuine items it doubted, 2 of 6.",
             "No better than a coin yet: decide from what can be checked.",
         ]
         lines = text.split("\n")
