@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     items.add_argument("--since", type=iso_date, metavar="DATE", help="only answers from this day on (YYYY-MM-DD, UTC)")
     items.add_argument("--csv", type=Path, metavar="FILE", help="also write the table to this CSV file")
 
+    export = commands.add_parser(
+        "export", help="write the bank (or a topic) for Moodle (GIFT, Moodle XML), Canvas and others (QTI), or CSV"
+    )
+    export.add_argument("--format", required=True, choices=("gift", "moodle-xml", "qti", "csv"), help="file format")
+    export.add_argument("--lang", type=lang_arg, default=Lang.EN, help="zh-Hant, zh-Hans or en (default: en)")
+    export.add_argument("--topic", help="only the questions of this topic (id or title)")
+    export.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to this file (default: standard output; qti needs a .zip)"
+    )
+
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     run.add_argument(
         "--env-file", type=Path, default=DEFAULT_ENV_FILE, help="settings file (default: .env in the current folder)"
@@ -122,6 +132,8 @@ def run_command(argv: Sequence[str] | None = None) -> int:
         return command_report(args, settings)
     if args.command == "items":
         return command_items(args, settings)
+    if args.command == "export":
+        return command_export(args, settings)
     from .telegram.app import run_bot  # imported here: the terminal quiz and `check` never load telegram
 
     return run_bot(settings, webhook=args.webhook)
@@ -495,6 +507,42 @@ def items_text(analysis: ItemAnalysis) -> list[str]:
         f"{len(analysis.unanswered)} of the bank's {total} questions had none; {_gone(analysis)}",
     ]
     return out
+
+
+def command_export(args: argparse.Namespace, settings: Settings) -> int:
+    """The bank as a file a teacher imports into Moodle, Canvas or a spreadsheet (`bot/services/export.py`)."""
+    from .services.export import ExportFormat, export_bank
+
+    fmt = ExportFormat(args.format)
+    if fmt is ExportFormat.QTI and (args.out is None or args.out.suffix.lower() != ".zip"):
+        print("error: --format qti writes a zip package: give --out FILE.zip", file=sys.stderr)
+        return 2
+    try:
+        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
+    except BankInvalid as error:
+        print(error.report.render(), file=sys.stderr)
+        return 1
+    topic = None
+    if args.topic:
+        topic = bank.find_topic(args.topic)
+        if topic is None:
+            print(
+                f"error: no topic {args.topic!r}: choose one of {', '.join(t.id for t in bank.topics)}", file=sys.stderr
+            )
+            return 2
+    data = export_bank(bank, fmt, args.lang, topic=topic)
+    if args.out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        return 0
+    try:
+        args.out.write_bytes(data)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    count = len(bank.in_topic(topic.id)) if topic is not None else len(bank)
+    print(f"wrote {args.out} ({_count(count, 'question')}, {args.lang.value}, {fmt.value})")
+    return 0
 
 
 if __name__ == "__main__":
