@@ -61,6 +61,14 @@ class GroupRules:
     min_cycle_seconds: float = 10.0  # 3 requests a question: at most 18 a minute, under the 20 Telegram allows
     idle_questions_to_pause: int = 2
     max_points: int = 1000
+    # Accessible play; both off by default, as before they existed.
+    accuracy_only: bool = False  # no speed points: a right answer is worth 1, so the leaderboard ranks right answers
+    no_clock: bool = False  # no question timer: a question stays open until everyone answered or the starter moves on
+
+
+def with_options(rules: GroupRules, *, accuracy_only: bool = False, no_clock: bool = False) -> GroupRules:
+    """`rules` with the accessible-play options chosen for one session switched on."""
+    return replace(rules, accuracy_only=rules.accuracy_only or accuracy_only, no_clock=rules.no_clock or no_clock)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,11 +204,12 @@ def may_control(session: GroupSession, sender: Sender) -> Control:
 
 
 def ask(session: GroupSession, position: int, now: float) -> GroupSession:
+    """Open question `position`; with no clock it has no deadline: everyone answering or the starter closes it."""
     return session.bump(
         phase=GroupPhase.ASKING,
         position=position,
         asked_at=now,
-        deadline=now + session.rules.question_seconds,
+        deadline=None if session.rules.no_clock else now + session.rules.question_seconds,
         question_message_id=None,
     )
 
@@ -212,12 +221,12 @@ def shown_late(session: GroupSession, *, shown_at: float) -> GroupSession:
     """The open question as shown at `shown_at`: when Telegram took more than QUESTION_SLIP to show it (retries
     through errors, a slow reply), its time and its speed points start from then, so the delay is not taken from
     the players. Any other session is returned as it is."""
-    if session.phase is not GroupPhase.ASKING or session.asked_at is None or session.deadline is None:
+    if session.phase is not GroupPhase.ASKING or session.asked_at is None:
         return session
     slip = shown_at - session.asked_at
     if slip < QUESTION_SLIP:
         return session
-    return replace(session, asked_at=shown_at, deadline=session.deadline + slip)
+    return replace(session, asked_at=shown_at, deadline=None if session.deadline is None else session.deadline + slip)
 
 
 def begin(session: GroupSession, *, now: float) -> GroupSession:
@@ -255,9 +264,12 @@ def score(session: GroupSession, bank: QuestionBank, *, position: int, shown: in
 
 
 def points_for(correct: bool, elapsed: float, rules: GroupRules) -> int:
-    """Half the points for being right, the other half shrinking linearly over the time allowed."""
+    """Half the points for being right, the other half shrinking linearly over the time allowed. Accuracy only: 1
+    for being right, whenever it came."""
     if not correct:
         return 0
+    if rules.accuracy_only:
+        return 1
     share = min(1.0, elapsed / rules.question_seconds) if rules.question_seconds > 0 else 1.0
     return round(rules.max_points * (1.0 - share / 2))
 
@@ -271,6 +283,8 @@ def reveal(session: GroupSession, *, answered: int, now: float) -> GroupSession:
         return session.bump(phase=GroupPhase.FINISHED, deadline=None, finished_at=now, idle_questions=idle)
     if idle >= session.rules.idle_questions_to_pause:
         return session.bump(phase=GroupPhase.PAUSED, deadline=None, idle_questions=idle)
+    if session.rules.no_clock:  # the starter or an admin moves on (/skip)
+        return session.bump(phase=GroupPhase.REVEALING, deadline=None, idle_questions=idle)
     spent = now - (session.asked_at or now)
     pause = max(session.rules.reveal_seconds, session.rules.min_cycle_seconds - spent)
     return session.bump(phase=GroupPhase.REVEALING, deadline=now + pause, idle_questions=idle)
@@ -313,6 +327,8 @@ def group_to_dict(session: GroupSession) -> dict[str, Any]:
             "cycle": rules.min_cycle_seconds,
             "idle": rules.idle_questions_to_pause,
             "points": rules.max_points,
+            "accuracy_only": rules.accuracy_only,
+            "no_clock": rules.no_clock,
         },
         "phase": session.phase.value,
         "position": session.position,
@@ -343,6 +359,9 @@ def group_from_dict(data: dict[str, Any]) -> GroupSession:
             min_cycle_seconds=rules["cycle"],
             idle_questions_to_pause=rules["idle"],
             max_points=rules["points"],
+            # Absent from sessions stored before accessible play: they keep speed points and the clock.
+            accuracy_only=rules.get("accuracy_only", False),
+            no_clock=rules.get("no_clock", False),
         ),
         phase=GroupPhase(data["phase"]),
         position=data["position"],

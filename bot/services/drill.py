@@ -142,6 +142,8 @@ class DrillStore(Protocol):
 
     async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]: ...
 
+    async def session_drill(self, user_id: int, session_id: str) -> DrillId | None: ...
+
     async def record_answer(self, record: AnswerRecord, *, review: ReviewUpdate | None = None) -> bool: ...
 
     async def review_item(self, user_id: UserId, question_id: QuestionId) -> ReviewItem | None: ...
@@ -356,6 +358,13 @@ class DrillService:
             }
             return Panel(drill=drill, nicknames=nicknames, answered=len(finished))
         return Panel(drill=drill, nicknames=nicknames)
+
+    async def panel_to_refresh(self, user_id: int, session_id: str) -> str | None:
+        """A student answered in their own quiz `session_id`: the drill whose teacher's panel counts that answer
+        (a self-paced round, post-test or re-test), or None when the quiz is no drill's or the drill has no panel."""
+        drill_id = await self._storage.session_drill(user_id, session_id)
+        drill = await self.get(drill_id) if drill_id is not None else None
+        return drill.id if drill is not None and drill.control_message_id is not None else None
 
     async def answered_count(self, drill: Drill) -> int:
         """Answers so far to the open live question."""

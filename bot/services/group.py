@@ -36,6 +36,7 @@ from ..core.group import (
     reveal,
     shown_late,
     stop,
+    with_options,
 )
 from ..core.lang import Lang
 from ..core.measures import Discernment
@@ -310,8 +311,11 @@ class GroupService:
         topic: str | None,
         count: int,
         starter_is_chat: bool = False,
+        accuracy_only: bool = False,
+        no_clock: bool = False,
     ) -> GroupSession | None:
         """A lobby for a new session (the starter joins it). None: no question matches. Check `active` first.
+        `accuracy_only` and `no_clock`: the accessible-play options (`core.group.GroupRules`) for this session.
 
         `starter_is_chat`: opened on behalf of a chat (a channel, or the group itself for an anonymous admin),
         `starter_id` being the chat's: nobody joins then, as there is no person to play (see `core.group.Sender`)."""
@@ -323,7 +327,7 @@ class GroupService:
             starter_is_chat=starter_is_chat,
             topic=topic,
             count=max(1, min(count, MAX_GROUP_QUESTIONS)),
-            rules=self.rules,
+            rules=with_options(self.rules, accuracy_only=accuracy_only, no_clock=no_clock),
             rng=self._rng,
             now=self._clock(),
         )

@@ -474,6 +474,10 @@ class SQLStorage(ABC):
         session_id = await self._fetchval("drill_session", self._sql.drill_session, drill_id, round_.value, user_id)
         return str(session_id) if session_id is not None else None
 
+    async def session_drill(self, user_id: int, session_id: str) -> DrillId | None:
+        drill_id = await self._fetchval("session_drill", self._sql.session_drill, user_id, session_id)
+        return DrillId(str(drill_id)) if drill_id is not None else None
+
     async def drill_answers(self, drill_id: DrillId) -> list[DrillAnswer]:
         """Every answer of the drill's students, in every round, with their nicknames."""
         rows = await self._fetch("drill_answers", self._sql.drill_answers, drill_id)

@@ -242,6 +242,11 @@ class Statements:
         "ON CONFLICT (drill_id, round, user_id) DO UPDATE SET session_id = excluded.session_id"
     )
     drill_session: str = "SELECT session_id FROM drill_sessions WHERE drill_id = $1 AND round = $2 AND user_id = $3"
+    # The drill a student's quiz session belongs to (by the user_id index): its panel counts the answer.
+    session_drill: str = (
+        "SELECT drill_id FROM drill_sessions WHERE user_id = $1 AND session_id = $2 "
+        f"ORDER BY drill_id {BYTEWISE} LIMIT 1"
+    )
     # By round, then nickname (a missing one first), then position.
     drill_answers: str = (
         "SELECT ds.round, coalesce(st.nickname, ''), a.user_id, a.position, a.question_id, a.chosen, a.correct, "

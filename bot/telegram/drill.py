@@ -395,8 +395,16 @@ async def refresh_panel(context: BotContext, drill_id: str) -> None:
         log.info("the teacher of drill %s blocked the bot", drill.code)
 
 
+async def answered_privately(context: BotContext, user_id: int, session_id: str) -> None:
+    """An answer recorded in someone's own quiz: when the quiz is a drill round, its teacher's panel is updated
+    (coalesced like every answer's, see `schedule_panel_refresh`)."""
+    drill_id = await context.drill.panel_to_refresh(user_id, session_id)
+    if drill_id is not None:
+        schedule_panel_refresh(context.application, drill_id)
+
+
 async def on_panel_refresh(context: BotContext) -> None:
-    """Batched panel update after joins and answers."""
+    """Batched panel update after joins and answers (live and self-paced)."""
     await refresh_panel(context, timers.job_data(context))
 
 

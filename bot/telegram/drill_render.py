@@ -118,9 +118,14 @@ class DrillRenderer:
             lang,
             topics=names,
             count=state.count,
-            seconds=(t("wizard.secs", lang, seconds=state.seconds) if state.seconds else t("wizard.untimed", lang))
+            # Drills are always accessible play in the issue's sense: no speed points (a drill counts right answers
+            # only), and "no clock" is Untimed in a live drill (the teacher reveals) and a self-paced drill's nature.
+            seconds=(
+                t("wizard.secs", lang, seconds=state.seconds) if state.seconds else t("wizard.no_clock_live", lang)
+            )
             if live
-            else "—",
+            else t("wizard.no_clock_self", lang),
+            scoring=t("wizard.scoring", lang),
             mode=t("wizard.live", lang)
             if live
             else f"{t('wizard.self', lang)} · {t('wizard.days', lang, count=state.days)}",

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, Chat, Message, Update, User
@@ -314,9 +315,42 @@ async def reply(update: Update, rendered: Rendered) -> Message | None:
         return None
 
 
+# /quiz options, the same words in every language: one per accessible-play rule (`core.group.GroupRules`).
+QUIZ_OPTIONS = ("accuracy", "noclock")
+
+
+@dataclass(frozen=True, slots=True)
+class QuizRequest:
+    """What `/quiz` asked for: topic words, a question count and the accessible-play options."""
+
+    words: list[str]
+    count: int
+    accuracy_only: bool = False
+    no_clock: bool = False
+
+
+def parse_quiz_args(args: list[str], *, default_count: int) -> QuizRequest | None:
+    """`/quiz [topic] [count] [accuracy] [noclock]`: digits are the count, the two option words (any case, with or
+    without leading dashes) switch the options on, anything else is the topic. None: a word with leading dashes that
+    is not an option (say `--fast`), which is refused rather than taken for a topic."""
+    count, words, options = default_count, [], set()
+    for arg in args:
+        word = arg.lower().lstrip("-")
+        if arg.isascii() and arg.isdigit():  # not '²': str.isdigit() accepts digits int() refuses
+            count = int(arg)
+        elif word in QUIZ_OPTIONS:
+            options.add(word)
+        elif arg.startswith("-"):
+            return None
+        else:
+            words.append(arg)
+    return QuizRequest(words=words, count=count, accuracy_only="accuracy" in options, no_clock="noclock" in options)
+
+
 async def group_quiz(update: Update, context: BotContext) -> None:
-    """/quiz [topic] [count] in a group: open a lobby. Sent on behalf of a chat (a channel, an anonymous admin), the
-    lobby has no personal starter and nobody joins with it: see `core.group.may_control` for who controls it."""
+    """/quiz [topic] [count] [accuracy] [noclock] in a group: open a lobby (`parse_quiz_args`). Sent on behalf of a
+    chat (a channel, an anonymous admin), the lobby has no personal starter and nobody joins with it: see
+    `core.group.may_control` for who controls it."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None and message is not None
     render = context.group_render
@@ -324,12 +358,11 @@ async def group_quiz(update: Update, context: BotContext) -> None:
     if await context.group.active(chat.id) is not None:
         await reply(update, render.text("group.running", lang))
         return
-    count, words = context.settings.quiz_length, []
-    for arg in context.args or []:
-        if arg.isascii() and arg.isdigit():  # not '²': str.isdigit() accepts digits int() refuses
-            count = int(arg)
-        else:
-            words.append(arg)
+    wanted = parse_quiz_args(context.args or [], default_count=context.settings.quiz_length)
+    if wanted is None:
+        await reply(update, render.text("group.quiz_usage", lang))
+        return
+    words = wanted.words
     topic = None
     if words:
         found = context.bank.find_topic(" ".join(words))
@@ -344,7 +377,9 @@ async def group_quiz(update: Update, context: BotContext) -> None:
         starter_name=starter_name,
         starter_is_chat=starter.is_chat,
         topic=topic,
-        count=count,
+        count=wanted.count,
+        accuracy_only=wanted.accuracy_only,
+        no_clock=wanted.no_clock,
     )
     if session is None:
         await reply(update, render.text("quiz.no_questions", lang))

@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import PollType
 
 from ..core.echo import echo_safe
-from ..core.group import GroupMember, GroupSession
+from ..core.group import GroupMember, GroupPhase, GroupSession
 from ..core.lang import Lang
 from ..core.limits import POLL_LIMITS
 from ..core.model import QuestionBank
@@ -91,16 +91,32 @@ class GroupRenderer:
             lang,
             count=session.total,
             topic=esc(topic),
-            seconds=round(session.rules.question_seconds),
+            pace=self._pace(session, lang),
             wait=max(0, round((session.deadline or now) - now)),
             starter=esc(echo_safe(starter)),
             players=len(names),
             names=shown or "—",
         )
+        text += "".join("\n" + esc(line) for line in self._rule_lines(session, lang))
         buttons = [InlineKeyboardButton(self.t("group.join", lang), callback_data=cb.join(session.id))]
         if not started:
             buttons.append(InlineKeyboardButton(self.t("group.start", lang), callback_data=cb.begin(session.id)))
         return Rendered(text, InlineKeyboardMarkup([buttons]))
+
+    def _pace(self, session: GroupSession, lang: Lang) -> str:
+        """How long each question stays open, as the lobby says it."""
+        if session.rules.no_clock:
+            return self.t("group.pace_no_clock", lang)
+        return self.t("group.pace_seconds", lang, seconds=round(session.rules.question_seconds))
+
+    def _rule_lines(self, session: GroupSession, lang: Lang) -> list[str]:
+        """The accessible-play options chosen for the session, each explained in a line (none by default)."""
+        lines = []
+        if session.rules.accuracy_only:
+            lines.append(self.t("group.rule_accuracy", lang))
+        if session.rules.no_clock:
+            lines.append(self.t("group.rule_no_clock", lang))
+        return lines
 
     def fits_poll(self, step: QuestionStep | RevealStep, lang: Lang) -> bool:
         """Whether the question goes out (or went out) as a native quiz poll rather than with buttons."""
@@ -128,7 +144,12 @@ class GroupRenderer:
                     else {"correct_option_id": step.answer_shown}
                 ),
                 "explanation": step.question.explanation.get(lang),
-                "open_period": max(MIN_OPEN_PERIOD, math.ceil(step.session.rules.question_seconds)),
+                # With no clock the poll stays open until the reveal closes it.
+                **(
+                    {}
+                    if step.session.rules.no_clock
+                    else {"open_period": max(MIN_OPEN_PERIOD, math.ceil(step.session.rules.question_seconds))}
+                ),
                 "hide_results_until_closes": True,
             }
         )
@@ -137,7 +158,7 @@ class GroupRenderer:
         """For a question that does not fit a poll: text with lettered options and letter buttons."""
         session, question = step.session, step.question
         header = self.t(
-            "group.question_header",
+            "group.question_header_no_clock" if session.rules.no_clock else "group.question_header",
             lang,
             number=session.position + 1,
             total=session.total,
@@ -171,11 +192,14 @@ class GroupRenderer:
             lines += ["", *source]
         lines += ["", esc(self.t("group.reveal_tally", lang, answered=step.answered, correct=step.correct))]
         if step.leaderboard:
+            board = "group.board_line_right" if step.session.rules.accuracy_only else "group.board_line"
             lines.append(esc(self.t("group.reveal_board", lang)))
             lines += [
-                esc(self.t("group.board_line", lang, place=n, name=echo_safe(s.name), points=s.points))
+                esc(self.t(board, lang, place=n, name=echo_safe(s.name), points=s.points, correct=s.correct))
                 for n, s in enumerate(step.leaderboard, 1)
             ]
+        if step.session.phase is GroupPhase.REVEALING and step.session.rules.no_clock:
+            lines += ["", esc(self.t("group.next_by_skip", lang))]
         return Rendered("\n".join(lines))
 
     def paused(self, session: GroupSession, lang: Lang) -> Rendered:
@@ -190,12 +214,13 @@ class GroupRenderer:
             lines += [esc(self.t("group.stopped", lang, name=echo_safe(stopped_by))), ""]
         lines.append(f"<b>{esc(self.t('group.podium_title', lang))}</b>")
         total = podium.session.total
+        line = "group.podium_line_right" if podium.session.rules.accuracy_only else "group.podium_line"
         for place, standing in enumerate(podium.standings[:NAMES_SHOWN]):
             medal = MEDALS[place] if place < len(MEDALS) else f"{place + 1}."
             lines.append(
                 esc(
                     self.t(
-                        "group.podium_line",
+                        line,
                         lang,
                         medal=medal,
                         name=echo_safe(standing.name),

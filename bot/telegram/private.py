@@ -191,11 +191,14 @@ async def act(
     lang = profile.lang
     if action.kind is Kind.ANSWER:
         step = await context.quiz.choose(profile.id, action.session_id, position=action.position, shown=action.option)
+        if isinstance(step, RevealView):  # scored now (no "how sure?" step): a drill's panel counts it
+            await drill.answered_privately(context, profile.id, action.session_id)
         await edit(query, context.render.step(step, lang))
     elif action.kind is Kind.CONFIDENCE:
         reveal = await context.quiz.rate(
             profile.id, action.session_id, position=action.position, confidence=action.confidence
         )
+        await drill.answered_privately(context, profile.id, action.session_id)
         await edit(query, context.render.reveal(reveal, lang))
     elif action.kind is Kind.NEXT:
         following = await context.quiz.next(profile.id, action.session_id, position=action.position)
