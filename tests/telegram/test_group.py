@@ -91,6 +91,13 @@ async def next_poll(api: BotApiEmulator, chat_id: int, since: int) -> dict:
     return (await api.wait_for("sendPoll", since=since, chat_id=chat_id, timeout=15)).result
 
 
+def numbered(poll_message: dict, number: str) -> bool:
+    """Whether a poll shows "n/N. prompt": it does unless the number would push a long prompt past a poll's 300
+    characters (then it shows the prompt alone, and this says yes)."""
+    shown = poll_message["poll"]["question"]
+    return shown.startswith(f"{number}. ") or len(f"{number}. {shown}") > 300
+
+
 def correct_of(poll_message: dict) -> int:
     poll = poll_message["poll"]
     return poll["correct_option_ids"][0] if "correct_option_ids" in poll else poll["correct_option_id"]
@@ -128,7 +135,7 @@ async def test_thirty_members_play_a_whole_session(group_bot) -> None:
     for number in range(3):
         poll = await next_poll(api, GROUP, mark)
         assert poll["poll"]["type"] == "quiz" and poll["poll"]["is_anonymous"] is False
-        assert poll["poll"]["question"].startswith(f"{number + 1}/3. ")
+        assert numbered(poll, f"{number + 1}/3")
         mark = api.mark()
         await play_question(api, users, poll, right=set(range(number % 2, 30, 2)))
         reveal = await api.wait_for(
@@ -245,7 +252,7 @@ async def test_nobody_answering_twice_pauses_and_resume_goes_on(bot_api: BotApiE
         mark = bot_api.mark()
         bot_api.press_button(users[1], paused.result, keyboard(paused.result)[0])
         poll = await next_poll(bot_api, GROUP, mark)
-        assert poll["poll"]["question"].startswith("3/3.")
+        assert numbered(poll, "3/3")
     finally:
         await runtime.stop()
 
@@ -278,7 +285,7 @@ async def test_a_restart_mid_session_loses_no_answer_and_counts_none_twice(
         )
         assert "3 answered, 3 right" in reveal.params["text"]
         second = await next_poll(bot_api, GROUP, mark)
-        assert second["poll"]["question"].startswith("2/3.")
+        assert numbered(second, "2/3")
         assert await first_answerers(database_url, session_of(lobby)) == [u["id"] for u in users[:3]]
     finally:
         await runtime.stop()

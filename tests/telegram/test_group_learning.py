@@ -95,7 +95,8 @@ async def play_session(api: BotApiEmulator, users: list[dict]) -> str:
     api.press_button(users[0], lobby, start)
     for number in range(5):
         poll = (await api.wait_for("sendPoll", since=mark, chat_id=GROUP, timeout=15)).result
-        assert poll["poll"]["question"].startswith(f"{number + 1}/5. ")
+        shown = poll["poll"]["question"]  # numbered unless that would push a long prompt past 300 characters
+        assert shown.startswith(f"{number + 1}/5. ") or len(f"{number + 1}/5. {shown}") > 300
         mark = api.mark()
         for member, user in enumerate(users):
             api.answer_poll(user, poll["poll"]["id"], [choice(poll, member)])
