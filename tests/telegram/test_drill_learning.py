@@ -22,6 +22,7 @@ from bot.telegram.context import SERVICES_KEY, BotServices
 from bot.telegram.ratelimit import UserThrottle
 from tests.emulator import BotApiEmulator
 from tests.telegram.conftest import BANK, start_bot, stored
+from tests.telegram.test_drill import press, say
 
 pytestmark = pytest.mark.slow
 
@@ -44,19 +45,6 @@ def data_for(message: dict, label: str, *, exact: bool = False) -> str:
     found = [d for text, d in buttons(message) if (text == label if exact else label in text)]
     assert found, f"no button {label!r} in {buttons(message)}"
     return found[0]
-
-
-async def say(api: BotApiEmulator, user: dict, text: str) -> dict:
-    mark = api.mark()
-    api.send_text(user, text)
-    return (await api.wait_for("sendMessage", since=mark, chat_id=user["id"])).result
-
-
-async def press(api: BotApiEmulator, user: dict, message: dict, data: str) -> str:
-    """Press a button and wait for the bot to answer that very press."""
-    update = api.press_button(user, message, data)
-    answer = await api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
-    return answer.params.get("text", "")
 
 
 async def make_drill(api: BotApiEmulator, teacher: dict) -> tuple[str, dict]:
