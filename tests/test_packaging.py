@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -55,9 +55,15 @@ def _files(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
-@pytest.mark.slow
+def _children_cpu_seconds() -> float:
+    """CPU time used so far by this process's finished child processes (pip, the venv, the bot's commands)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@pytest.mark.slow(first=True)  # the longest test, and one that computes: it starts the run (tests/conftest.py)
 def test_the_wheel_plays_from_any_folder(tmp_path: Path) -> None:
-    started = time.monotonic()
+    started = _children_cpu_seconds()
     source = tmp_path / "source"
     for name in SOURCES:
         if (PROJECT_ROOT / name).is_dir():
@@ -131,4 +137,7 @@ def test_the_wheel_plays_from_any_folder(tmp_path: Path) -> None:
 
     assert _files(venv) == installed, "the bot wrote into its own installation"
     assert not list(venv.rglob("*.db"))
-    assert time.monotonic() - started < 90  # measured at about 25 s with a warm pip cache
+    # A budget in CPU time, not by the clock: the suite runs in parallel (pytest-xdist), and beside the other tests
+    # on 2 cores the same work takes two or three times as long by the clock. Measured at about 30 s with a warm pip
+    # cache; building a dependency from source would blow it.
+    assert _children_cpu_seconds() - started < 90

@@ -160,8 +160,9 @@ async def question_for(bot: RunningBot, user: dict, *, within: float = 6.0) -> d
 
 async def press(api: BotApiEmulator, user: dict, message: dict, data: str) -> str | None:
     """Press a button and wait until the bot has answered that very press; returns the notice shown."""
+    mark = api.mark()  # the answer comes after the press: looking only there keeps each wait short
     update = api.press_button(user, message, data)
-    answer = await api.wait_for("answerCallbackQuery", callback_query_id=update["callback_query"]["id"])
+    answer = await api.wait_for("answerCallbackQuery", since=mark, callback_query_id=update["callback_query"]["id"])
     return answer.params.get("text")
 
 

@@ -70,6 +70,7 @@ async def test_a_bad_quiz_option_gets_one_line_of_usage(bot_api: BotApiEmulator,
         await runtime.stop()
 
 
+@pytest.mark.slow  # two 2.5 s waits in which nothing may happen
 async def test_an_accuracy_only_quiz_with_no_clock(bot_api: BotApiEmulator, database_url: str) -> None:
     # A one-second question: a timed quiz would reveal long before the waits below end.
     runtime = await start_runtime(bot_api, database_url, GROUP_QUESTION_SECONDS="1")

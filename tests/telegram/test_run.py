@@ -15,7 +15,9 @@ from tests.emulator.pytest_plugin import TEST_TOKEN
 SECRET = TEST_TOKEN.split(":")[1]
 
 
-async def run_bot(environ: dict[str, str], *, stop_after: float | None = None) -> tuple[int, str, str]:
+async def run_bot(environ: dict[str, str], *, serve_for: float | None = None) -> tuple[int, str, str]:
+    """Run `python -m bot run`; with `serve_for`, send SIGTERM that many seconds after it logs that it is serving (a
+    fixed pause from the start raced a slow start under load: the signal came before the bot's handler was set)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")} | environ
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -29,12 +31,17 @@ async def run_bot(environ: dict[str, str], *, stop_after: float | None = None) -
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    if stop_after is not None:
-        await asyncio.sleep(stop_after)
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
+    early = b""
+    if serve_for is not None:
+        assert process.stderr is not None
+        while line := await asyncio.wait_for(process.stderr.readline(), timeout=60):
+            early += line
+            if b" serving " in line:
+                await asyncio.sleep(serve_for)  # its first long poll goes out meanwhile
+                process.send_signal(signal.SIGTERM)
+                break
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode, stdout.decode(), stderr.decode()
+    return process.returncode, stdout.decode(), (early + stderr).decode()
 
 
 async def test_a_token_the_server_rejects_ends_with_one_clear_line(bot_api: BotApiEmulator, tmp_path: Path) -> None:
@@ -82,7 +89,7 @@ async def test_serving_logs_the_bank_never_the_token_and_stops_on_sigterm(
             "DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}",
             "LOG_LEVEL": "DEBUG",
         },
-        stop_after=4.0,
+        serve_for=1.0,
     )
     assert code == 0, err
     assert "bot @DeepfakeQuizBot serving" in err and "questions in" in err
