@@ -75,6 +75,19 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     rate_limiter: bool = True
+    projector_listen: str = "127.0.0.1"
+    projector_port: int | None = 8787  # None: no projector page; 0: any free port (tests)
+    projector_url: str | None = None  # the address people open, when a proxy puts it elsewhere
+
+    @property
+    def projector_base(self) -> str | None:
+        """Where projector links start (without the final slash); None when the projector page is off."""
+        if self.projector_port is None:
+            return None
+        if self.projector_url:
+            return self.projector_url.rstrip("/")
+        host = self.projector_listen if self.projector_listen not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{host}:{self.projector_port}"
 
     def __repr__(self) -> str:
         return (
@@ -87,7 +100,8 @@ class Settings:
             f"group_min_cycle_seconds={self.group_min_cycle_seconds}, drill_max_students={self.drill_max_students}, "
             f"webhook_url={self.webhook_url!r}, webhook_listen={self.webhook_listen!r}, "
             f"webhook_port={self.webhook_port}, webhook_secret={'***' if self.webhook_secret else None}, "
-            f"rate_limiter={self.rate_limiter})"
+            f"rate_limiter={self.rate_limiter}, projector_listen={self.projector_listen!r}, "
+            f"projector_port={self.projector_port}, projector_url={self.projector_url!r})"
         )
 
     def require_token(self) -> str:
@@ -138,6 +152,12 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
     limiter = (get("TELEGRAM_RATE_LIMITER") or "on").lower()
     if limiter not in ("on", "off"):
         raise ConfigError(f"TELEGRAM_RATE_LIMITER must be on or off, not {limiter!r}")
+    projector_port = (get("PROJECTOR_PORT") or "8787").lower()
+    if projector_port != "off" and (not projector_port.isdigit() or not 0 <= int(projector_port) <= 65535):
+        raise ConfigError(f"PROJECTOR_PORT must be a port number (0: any free one) or off, not {projector_port!r}")
+    projector_url = get("PROJECTOR_URL")
+    if projector_url is not None and not projector_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PROJECTOR_URL must start with http:// or https://, not {projector_url!r}")
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
@@ -177,6 +197,9 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
         webhook_port=int(port),
         webhook_secret=secret,
         rate_limiter=limiter == "on",
+        projector_listen=get("PROJECTOR_LISTEN") or "127.0.0.1",
+        projector_port=None if projector_port == "off" else int(projector_port),
+        projector_url=projector_url,
     )
 
 

@@ -17,6 +17,9 @@ pytest_plugins = ["tests.emulator.pytest_plugin"]
 
 # The article is not part of the project (it is quoted, not copied): ARTICLE_PATH names it, else the default beside
 # the checkout. Only that one variable is taken from the environment, so a developer's .env can't change the tests.
+# Every bot a test starts, in this process or as `python -m bot run`, serves its projector page on a free port of its
+# own: the default port would be taken by whichever test started first (the tests run side by side).
+os.environ.setdefault("PROJECTOR_PORT", "0")
 REAL_ARTICLE = load_settings({k: v for k, v in os.environ.items() if k == "ARTICLE_PATH"}).article_path
 # .ci/run sets this where the article belongs (beside this tree): there a missing article fails instead of skipping.
 ARTICLE_REQUIRED = os.environ.get("REQUIRE_ARTICLE") == "1"
@@ -40,10 +43,33 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """How many processes `-n auto` (pyproject.toml's addopts) runs the tests in: four a core, at most 16. The tests
+    mostly wait (timers, the Bot API emulator, PostgreSQL, subprocesses), not compute: on 2 cores 8 workers finish
+    sooner than 2, 4 or 6 (README.md has the figures). PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # pytest-xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(16, 4 * cores)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first: run in parallel (pytest-xdist, see pyproject.toml), the longest ones then start at once,
-    side by side, instead of one of them starting last and ending the run alone. The rest keep their order."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The slow tests spread through the first half of the run, one every so many others, with `slow(first=True)`
+    ones at the very start. The tests run in parallel (pytest-xdist, see pyproject.toml), each worker given a test or
+    two at a time: most slow tests wait (timers, the rate limiter) rather than compute, so side by side with the
+    others they cost little, but all at once they leave the cores idle, and one started last ends the run alone.
+    Every worker sorts the same way (xdist requires it); the rest keep their order."""
+
+    marks = {item: item.get_closest_marker("slow") for item in items}
+    waiting = sorted(
+        (item for item, mark in marks.items() if mark), key=lambda item: not marks[item].kwargs.get("first")
+    )
+    others = [item for item, mark in marks.items() if not mark]
+    gap = max(1, len(others) // (2 * len(waiting) or 1))
+    ordered: list[pytest.Item] = []
+    for n, item in enumerate(waiting):
+        ordered += [item, *others[n * gap : (n + 1) * gap]]
+    items[:] = ordered + others[len(waiting) * gap :]
 
 
 ARTICLE_TEXT = """標題

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, NewType
 
 from .engine import Confidence, QuizItem, shuffled_order
+from .lang import Lang
 from .model import Question, QuestionBank, QuestionId, QuestionType, Verdict
 
 DrillId = NewType("DrillId", str)
@@ -80,6 +81,9 @@ class DrillSpec:
     open_days: int = 7  # a self-paced round stays open this long
     retest_days: int | None = None
     judgment: int = 0  # a judgment block of this many judge items (half genuine) after the topic questions
+    lang: Lang | None = None  # the projector view's language: the teacher's when they made the drill
+    names_on_screen: bool = False  # the projector view lists who joined by nickname (else only how many)
+    podium: bool = False  # the projector view ends with the top three of the live round
 
 
 JUDGMENT_CHECK = 10  # the short judgment check: 5 genuine, 5 manipulated; a fair pre/post pair on its own
@@ -103,6 +107,7 @@ class Drill:
     retest_at: float | None = None
     retest_sent: bool = False
     control_message_id: int | None = None
+    projector_token: str | None = None  # the projector link's secret (core/projector.py); None: no projector view
     version: int = 0
 
     @property
@@ -176,6 +181,7 @@ def create_drill(
     teacher_id: int,
     rng: random.Random,
     now: float,
+    projector_token: str | None = None,
 ) -> Drill | None:
     """A new drill in its first round, or None when no question matches the chosen topics."""
     questions = drill_questions(bank, spec, rng)
@@ -193,6 +199,7 @@ def create_drill(
             phase=DrillPhase.WAITING,
             round=first,
             created_at=now,
+            projector_token=projector_token,
         )
     return Drill(
         id=drill_id,
@@ -204,6 +211,7 @@ def create_drill(
         round=first,
         deadline=now + spec.open_days * DAY,
         created_at=now,
+        projector_token=projector_token,
     )
 
 
@@ -298,6 +306,9 @@ def drill_to_dict(drill: Drill) -> dict[str, Any]:
             "topics": list(spec.topics),
             "count": spec.count,
             "judgment": spec.judgment,
+            "lang": spec.lang.value if spec.lang else None,
+            "names_on_screen": spec.names_on_screen,
+            "podium": spec.podium,
             "seconds": spec.seconds,
             "mode": spec.mode.value,
             "pair": spec.pair,
@@ -314,6 +325,7 @@ def drill_to_dict(drill: Drill) -> dict[str, Any]:
         "retest_at": drill.retest_at,
         "retest_sent": drill.retest_sent,
         "control_message_id": drill.control_message_id,
+        "projector_token": drill.projector_token,
         "version": drill.version,
     }
 
@@ -333,6 +345,10 @@ def drill_from_dict(data: dict[str, Any]) -> Drill:
             open_days=spec["open_days"],
             retest_days=spec["retest_days"],
             judgment=spec.get("judgment", 0),  # drills stored before judgment blocks have none
+            # Drills stored before the projector view have no language, names, podium or token: no projector.
+            lang=Lang(spec["lang"]) if spec.get("lang") else None,
+            names_on_screen=spec.get("names_on_screen", False),
+            podium=spec.get("podium", False),
         ),
         items=tuple(QuizItem(question_id=QuestionId(i["q"]), order=tuple(i["o"])) for i in data["items"]),
         phase=DrillPhase(data["phase"]),
@@ -344,6 +360,7 @@ def drill_from_dict(data: dict[str, Any]) -> Drill:
         retest_at=data["retest_at"],
         retest_sent=data["retest_sent"],
         control_message_id=data["control_message_id"],
+        projector_token=data.get("projector_token"),
         version=data["version"],
     )
 

@@ -42,6 +42,7 @@ from ..core.echo import echo_safe
 from ..core.engine import AnswerRecord, Confidence, SessionId, UserId
 from ..core.group import QuestionTally
 from ..core.model import QuestionBank, QuestionId
+from ..core.projector import new_token
 from ..core.review import ReviewItem
 from ..storage.base import ReviewUpdate
 from .drill_views import (
@@ -193,6 +194,7 @@ class DrillService:
                 teacher_id=teacher_id,
                 rng=self._rng,
                 now=self._clock(),
+                projector_token=new_token(),
             )
             if drill is None:
                 return None
@@ -210,7 +212,7 @@ class DrillService:
         """The teacher's latest drills with how many students each has (named ones: the others never finished
         joining)."""
         drills = await self._storage.teacher_drills(teacher_id)
-        return [DrillSummary(drill=d, students=len(await self._named(d.id))) for d in drills[:limit]]
+        return [DrillSummary(drill=d, students=len(await self.named(d.id))) for d in drills[:limit]]
 
     async def get(self, drill_id: str) -> Drill | None:
         return await self._storage.get_drill(DrillId(drill_id))
@@ -259,7 +261,7 @@ class DrillService:
     async def live_next(self, teacher_id: int, drill_id: str) -> LiveQuestion:
         await self.owned(teacher_id, drill_id)
         drill = await self._move(drill_id, lambda d, now: live_next(d, now=now))
-        return LiveQuestion(drill=drill, item=self._item(drill, drill.position), students=await self._named(drill.id))
+        return LiveQuestion(drill=drill, item=self.item(drill, drill.position), students=await self.named(drill.id))
 
     async def live_reveal(self, drill_id: str, *, teacher_id: int | None = None) -> LiveReveal:
         """Reveal the open question (by the teacher, or by the timer when `teacher_id` is None)."""
@@ -272,16 +274,16 @@ class DrillService:
             if a.position == drill.position
         }
         return LiveReveal(
-            drill=drill, item=self._item(drill, drill.position), students=await self._named(drill.id), answers=answers
+            drill=drill, item=self.item(drill, drill.position), students=await self.named(drill.id), answers=answers
         )
 
     async def finish_round(self, teacher_id: int, drill_id: str) -> RoundOver:
         """The teacher ends the round: a pre-test waits for its post-test, anything else closes the drill."""
         await self.owned(teacher_id, drill_id)
         drill = await self._move(drill_id, lambda d, now: finish_round(d, now=now))
-        return RoundOver(drill=drill, scores=await self._scores(drill) if drill.spec.mode is DrillMode.LIVE else [])
+        return RoundOver(drill=drill, scores=await self.scores(drill) if drill.spec.mode is DrillMode.LIVE else [])
 
-    async def _scores(self, drill: Drill) -> list[StudentScore]:
+    async def scores(self, drill: Drill) -> list[StudentScore]:
         """Each student's score in the live round just finished (its answers share the round's session id)."""
         marks: dict[int, list[bool]] = {}
         for answer in await self._storage.answers(session_id=SessionId(drill.round_key)):
@@ -290,14 +292,14 @@ class DrillService:
             StudentScore(
                 user_id=s.user_id, correct=sum(marks.get(s.user_id, [])), answered=len(marks.get(s.user_id, []))
             )
-            for s in await self._named(drill.id)
+            for s in await self.named(drill.id)
         ]
 
     async def start_post(self, teacher_id: int, drill_id: str) -> RoundOpened:
         """After the lesson: the post-test over the same questions; self-paced students each get a start button."""
         await self.owned(teacher_id, drill_id)
         drill = await self._move(drill_id, lambda d, now: start_post(d, now=now))
-        tell = await self._named(drill.id) if drill.spec.mode is DrillMode.SELF_PACED else []
+        tell = await self.named(drill.id) if drill.spec.mode is DrillMode.SELF_PACED else []
         return RoundOpened(drill=drill, round=drill.round, tell=tell)
 
     async def close(self, teacher_id: int, drill_id: str) -> Drill:
@@ -320,7 +322,7 @@ class DrillService:
         except DrillRefused:
             return None
         log.info("drill %s: re-test opened", sent.code)
-        return RoundOpened(drill=sent, round=DrillRound.RETEST, tell=await self._named(sent.id))
+        return RoundOpened(drill=sent, round=DrillRound.RETEST, tell=await self.named(sent.id))
 
     async def timed(self) -> list[Drill]:
         """Drills with a timer to arm (see `Drill.due_at`)."""
@@ -372,7 +374,7 @@ class DrillService:
 
     async def report(self, drill: Drill) -> ReportWithAnswers:
         answers = await self._storage.drill_answers(drill.id)
-        report: DrillReport = build_report(drill, answers, students=len(await self._named(drill.id)), bank=self.bank)
+        report: DrillReport = build_report(drill, answers, students=len(await self.named(drill.id)), bank=self.bank)
         return ReportWithAnswers(report=report, answers=answers)
 
     # ---------------------------------------------------------------- students
@@ -424,7 +426,7 @@ class DrillService:
         drill = await self.get(drill_id)
         if drill is None or drill.phase is not DrillPhase.ASKING or drill.position != position:
             raise DrillRefused(DrillRejection.NOT_NOW)
-        return self._item(drill, position)
+        return self.item(drill, position)
 
     async def live_answer(
         self,
@@ -445,7 +447,7 @@ class DrillService:
         student = await self._storage.student(drill.id, user_id)
         if student is None or not student.nickname:
             raise DrillRefused(DrillRejection.NOT_FOUND)
-        item = self._item(drill, position)
+        item = self.item(drill, position)
         if not 0 <= shown < len(item.order):
             raise DrillRefused(DrillRejection.NOT_NOW)
         question = item.question
@@ -500,11 +502,11 @@ class DrillService:
     async def set_student_message(self, drill_id: str, user_id: int, message_id: int | None) -> None:
         await self._storage.set_student_message(DrillId(drill_id), user_id, message_id)
 
-    async def _named(self, drill_id: str) -> list[DrillStudent]:
+    async def named(self, drill_id: str) -> list[DrillStudent]:
         """The drill's students who chose a nickname: the ones taking part."""
         return [s for s in await self._storage.students(DrillId(drill_id)) if s.nickname]
 
-    def _item(self, drill: Drill, position: int) -> LiveItem:
+    def item(self, drill: Drill, position: int) -> LiveItem:
         item = drill.items[position]
         question = self.bank.get(item.question_id)
         assert question is not None  # a drill's questions stay in the bank: retired ids keep theirs

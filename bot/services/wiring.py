@@ -14,12 +14,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..core.group import GroupRules
+from ..core.lang import Lang
 from ..core.model import QuestionBank
 from ..storage import SQLStorage, StorageError, open_storage
 from ..storage.factory import sqlite_path
 from .drill import DrillService
 from .group import GroupService
 from .items import ItemService
+from .projector import ProjectorService
 from .quiz import QuizService
 
 __all__ = ["ServiceSet", "StorageError", "missing_sqlite_file", "open_services"]
@@ -33,6 +35,7 @@ class ServiceSet:
     group: GroupService
     drill: DrillService
     items: ItemService
+    projector: ProjectorService
     _storage: SQLStorage
 
     async def close(self) -> None:
@@ -53,11 +56,14 @@ async def open_services(
     Raises StorageError when it can't be opened."""
     storage = await open_storage(database_url, base=base)
     quiz = QuizService(bank, storage, clock=clock, rng=rng)
+    drill = DrillService(bank, storage, quiz, max_students=max_students, clock=clock, rng=rng)
     return ServiceSet(
         quiz=quiz,
         group=GroupService(bank, storage, rules=rules or GroupRules(), clock=clock, rng=rng),
-        drill=DrillService(bank, storage, quiz, max_students=max_students, clock=clock, rng=rng),
+        drill=drill,
         items=ItemService(bank, storage),
+        # A drill made before the projector view kept no language; it has no projector token either.
+        projector=ProjectorService(drill, storage, default_lang=Lang.ZH_HANT, clock=clock),
         _storage=storage,
     )
 

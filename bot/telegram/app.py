@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.helpers import create_deep_linked_url
 
 from .. import __version__
 from ..config import PROJECT_ROOT, ConfigError, Settings
@@ -46,6 +48,7 @@ from ..logs import redact
 from ..redact import mask, url_secrets
 from ..services import open_bank
 from ..services.wiring import ServiceSet, StorageError, open_services
+from ..web.server import ProjectorServer
 from . import drill, group, private, throttle
 from .admins import AdminCache
 from .callbacks import DRILL_PATTERN, GROUP_PATTERN
@@ -203,6 +206,7 @@ class BotRuntime:
         self.clock = clock
         self.application: BotApplication | None = None
         self.services: ServiceSet | None = None
+        self.projector: ProjectorServer | None = None
 
     async def start(self, *, poll_timeout: float = 10.0, webhook: bool = False) -> None:
         """Start serving; raises a TelegramError (InvalidToken, NetworkError, NotBotApi...), StorageError,
@@ -231,13 +235,14 @@ class BotRuntime:
             )
             self.application = build_application(settings, poll_timeout=poll_timeout, rate_limit=self.rate_limit)
             t = translator()
+            projector_base = await self._start_projector(services, self.application)
             svc = BotServices(
                 quiz=services.quiz,
                 group=services.group,
                 drill=services.drill,
                 render=Renderer(t, self.bank),
                 group_render=GroupRenderer(t, self.bank),
-                drill_render=DrillRenderer(t, self.bank),
+                drill_render=DrillRenderer(t, self.bank, projector_base=projector_base),
                 admins=AdminCache(),
                 polls=PollGate(),
                 throttle=UserThrottle(),
@@ -272,6 +277,35 @@ class BotRuntime:
             ", ".join(lang.value for lang in Lang),
             self.settings.questions_path,
         )
+
+    async def _start_projector(self, services: ServiceSet, application: BotApplication) -> str | None:
+        """The projector page's server in this process (bot/web/); returns where its links start, or None when it is
+        off or cannot listen: the bot serves on without it (a port taken by another instance must not stop a class)."""
+        settings = self.settings
+        if settings.projector_port is None:
+            return None
+        bot = application.bot
+        server = ProjectorServer(
+            services.projector,
+            translator(),
+            self.bank,
+            # Asked per page, once the bot knows its own name (getMe runs later in start-up).
+            join_link=lambda code: create_deep_linked_url(bot.username, code),
+        )
+        try:
+            port = await server.start(settings.projector_listen, settings.projector_port)
+        except OSError as error:
+            log.warning(
+                "projector page off: cannot listen on %s:%d: %s",
+                settings.projector_listen,
+                settings.projector_port,
+                error.strerror or error,
+            )
+            return None
+        self.projector = server
+        base = replace(settings, projector_port=port).projector_base
+        log.info("projector page on %s:%d, links start %s", settings.projector_listen, port, base)
+        return base
 
     async def _start_webhook(self) -> None:
         """PTB's webhook server: Telegram posts updates to WEBHOOK_URL; a wrong or missing secret gets 403."""
@@ -319,6 +353,9 @@ class BotRuntime:
             except (RuntimeError, TelegramError) as error:  # shutting down after a failed start
                 log.debug("shutdown: %s", error)
             await application.bot.request.shutdown()  # after a failed getMe PTB leaves its HTTP client open
+        projector, self.projector = self.projector, None
+        if projector is not None:
+            await projector.stop()
         services, self.services = self.services, None
         if services is not None:
             await services.close()

@@ -86,7 +86,7 @@ _PATTERNS = {
     Kind.RESUME: re.compile(rf"r:({_SESSION})"),
     Kind.GROUP_LANG: re.compile(r"y:(zh-Hant|zh-Hans|en)"),
     Kind.WIZARD: re.compile(
-        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])\.({_N2})"
+        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])\.({_N2})\.([0-3])"
     ),
     Kind.TEACHER: re.compile(rf"D:({_SESSION}):({_MOVE})"),
     Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):({_ROUND}):({_N2}):({_N2})"),
@@ -99,6 +99,10 @@ DRILL_KINDS = frozenset({Kind.WIZARD, Kind.TEACHER, Kind.LIVE_CHOICE, Kind.LIVE_
 # everything else (forged data too) to the private one.
 GROUP_PATTERN = re.compile(f"^[{''.join(sorted(GROUP_KINDS))}]:")
 DRILL_PATTERN = re.compile(f"^[{''.join(sorted(DRILL_KINDS))}]:")
+
+
+SCREEN_NAMES = 1  # the projector lists who joined by nickname
+SCREEN_PODIUM = 2  # the projector ends with a podium
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,12 +118,21 @@ class WizardState:
     retest: int = 0  # days; 0: none
     step: int = 1
     judgment: int = 0  # judge items in a judgment block after the topic questions; 0: none
+    screen: int = 0  # the projector view: SCREEN_NAMES and SCREEN_PODIUM bits (0: the count only, no podium)
 
     def encode(self) -> str:
         return _checked(
             f"w:{self.topics:x}.{self.count}.{self.seconds}.{_MODE_LETTER[self.mode]}.{self.days}.{int(self.pair)}."
-            f"{self.retest}.{self.step}.{self.judgment}"
+            f"{self.retest}.{self.step}.{self.judgment}.{self.screen}"
         )
+
+    @property
+    def names_on_screen(self) -> bool:
+        return bool(self.screen & SCREEN_NAMES)
+
+    @property
+    def podium(self) -> bool:
+        return bool(self.screen & SCREEN_PODIUM)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,7 +237,7 @@ def parse(data: object) -> Action | None:
     if kind in (Kind.JOIN, Kind.BEGIN, Kind.RESUME):
         return Action(kind=kind, session_id=groups[0])
     if kind is Kind.WIZARD:
-        topics, count, seconds, mode, days, pair, retest, step, judgment = groups
+        topics, count, seconds, mode, days, pair, retest, step, judgment, screen = groups
         state = WizardState(
             topics=int(topics, 16),
             count=int(count),
@@ -235,6 +248,7 @@ def parse(data: object) -> Action | None:
             retest=int(retest),
             step=int(step),
             judgment=int(judgment),
+            screen=int(screen),
         )
         return Action(kind=kind, wizard=state)
     if kind is Kind.TEACHER:

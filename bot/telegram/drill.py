@@ -258,6 +258,9 @@ async def create(update: Update, context: BotContext, profile: UserProfile, stat
         open_days=state.days,
         retest_days=state.retest or None,
         judgment=state.judgment,
+        lang=lang,
+        names_on_screen=state.names_on_screen,
+        podium=state.podium,
     )
     drill = await context.drill.create(profile.id, spec)
     if drill is None:

@@ -30,6 +30,7 @@ SECONDS = (20, 30, 60, 0)
 OPEN_DAYS = (1, 3, 7, 14)
 RETEST_DAYS = (0, 3, 7, 14, 30)
 NAMES_SHOWN = 40
+SCREEN_CHOICES = {0: "count", 1: "names", 2: "podium", 3: "both"}  # WizardState.screen -> its summary wording
 REPORT_BUTTONS = 5  # the /drill list offers a report button for the latest few drills
 
 
@@ -38,10 +39,17 @@ def esc(text: str) -> str:
 
 
 class DrillRenderer:
-    def __init__(self, t: Translator, bank: QuestionBank) -> None:
+    def __init__(self, t: Translator, bank: QuestionBank, *, projector_base: str | None = None) -> None:
         self.t = t
         self.bank = bank
         self.present = Presenter(t, bank, HTML)
+        self.projector_base = projector_base  # where projector links start; None: the projector page is off
+
+    def projector_link(self, drill: Drill) -> str | None:
+        """The drill's projector page, or None (the page is off, or the drill predates it)."""
+        if self.projector_base is None or drill.projector_token is None:
+            return None
+        return f"{self.projector_base}/projector/{drill.id}/{drill.projector_token}/"
 
     def text(self, key: str, lang: Lang, **values: object) -> Rendered:
         return Rendered(esc(self.t(key, lang, **values)))
@@ -57,6 +65,7 @@ class DrillRenderer:
             and state.days in OPEN_DAYS
             and state.retest in RETEST_DAYS
             and state.judgment in (0, JUDGMENT_CHECK)
+            and 0 <= state.screen <= cb.SCREEN_NAMES | cb.SCREEN_PODIUM
             and 1 <= state.step <= 8
         )
 
@@ -134,9 +143,17 @@ class DrillRenderer:
             judgment=t("wizard.judgment_summary", lang, count=state.judgment)
             if state.judgment
             else t("wizard.no", lang),
+            screen=t(f"wizard.screen.{SCREEN_CHOICES[state.screen]}", lang),
         )
-        row = [button(t("wizard.create", lang), step=8)]
-        return Rendered(esc(summary), InlineKeyboardMarkup([row]))
+        # Two toggles that stay on this step, like the judgment block's: what the projector view may show.
+        names = ("✅ " if state.names_on_screen else "▫️ ") + t("wizard.names_on_screen", lang)
+        podium = ("✅ " if state.podium else "▫️ ") + t("wizard.podium", lang)
+        rows = [
+            [button(names, screen=state.screen ^ cb.SCREEN_NAMES)],
+            [button(podium, screen=state.screen ^ cb.SCREEN_PODIUM)],
+            [button(t("wizard.create", lang), step=8)],
+        ]
+        return Rendered(esc(summary), InlineKeyboardMarkup(rows))
 
     # ---------------------------------------------------------------- teacher
 
@@ -206,6 +223,9 @@ class DrillRenderer:
             students=len(named),
             names=names,
         )
+        link = self.projector_link(drill)
+        if link is not None and phase is not DrillPhase.CLOSED:
+            text += "\n\n" + t("drill.projector_link", lang, link=link)
 
         def button(key: str, move: TeacherMove) -> InlineKeyboardButton:
             return InlineKeyboardButton(t(key, lang), callback_data=cb.teacher(drill.id, move))

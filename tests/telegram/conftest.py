@@ -119,6 +119,7 @@ def bot_settings(api: BotApiEmulator, database_url: str, **overrides: str):
         "TELEGRAM_API_BASE_URL": api.base_url,
         "DATABASE_URL": database_url,
         "QUIZ_LENGTH": "3",
+        "PROJECTOR_PORT": "0",  # each bot its own free port: tests run side by side
         **overrides,
     }
     return load_settings(environ)
