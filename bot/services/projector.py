@@ -145,7 +145,8 @@ class ProjectorService:
             podium: tuple[PodiumPlace, ...] = ()
             if drill.spec.podium and drill.round in (DrillRound.MAIN, DrillRound.POST):
                 names = {s.user_id: s.nickname or "" for s in await self._drills.named(drill.id)}
-                scores = [s for s in await self._drills.scores(drill) if s.answered]
+                # Only students with a right answer: a podium place for none right would mock, not celebrate.
+                scores = [s for s in await self._drills.scores(drill) if s.correct]
                 ranked = sorted(scores, key=lambda s: (-s.correct, s.answered, names.get(s.user_id, "")))
                 podium = tuple(
                     PodiumPlace(nickname=names.get(s.user_id, ""), correct=s.correct, answered=s.answered)
