@@ -269,13 +269,17 @@ class BotRuntime:
         except BaseException:
             await self.stop()
             raise
+        projector = self.projector
         log.info(
-            "bot @%s serving %d questions in %d topics (%s) from %s",
+            "bot @%s serving %d questions in %d topics (%s) from %s; %s",
             self.application.bot.username,
             len(self.bank),
             len(self.bank.topics),
             ", ".join(lang.value for lang in Lang),
             self.settings.questions_path,
+            f"projector page on {self.settings.projector_listen}:{projector.port}"
+            if projector is not None
+            else "no projector page",
         )
 
     async def _start_projector(self, services: ServiceSet, application: BotApplication) -> str | None:
@@ -303,9 +307,7 @@ class BotRuntime:
             )
             return None
         self.projector = server
-        base = replace(settings, projector_port=port).projector_base
-        log.info("projector page on %s:%d, links start %s", settings.projector_listen, port, base)
-        return base
+        return replace(settings, projector_port=port).projector_base
 
     async def _start_webhook(self) -> None:
         """PTB's webhook server: Telegram posts updates to WEBHOOK_URL; a wrong or missing secret gets 403."""
