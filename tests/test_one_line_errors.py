@@ -220,6 +220,7 @@ async def web_server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+@pytest.mark.slow
 async def test_a_base_url_that_is_not_a_bot_api_is_one_line_and_exit_1(web_server: str, tmp_path: Path) -> None:
     """Each kind of foreign server (PAGES), one `python -m bot run` each, all at once."""
 
@@ -243,6 +244,7 @@ async def test_a_base_url_that_is_not_a_bot_api_is_one_line_and_exit_1(web_serve
         assert len(err.splitlines()) == 2, (case, err)  # the log's "starting" line and the error
 
 
+@pytest.mark.slow
 async def test_the_real_bot_api_errors_keep_their_messages(bot_api: BotApiEmulator, tmp_path: Path) -> None:
     """A Bot API's own refusal is not mistaken for a foreign server: a rejected token is still said so."""
     env = environment(
@@ -255,6 +257,7 @@ async def test_the_real_bot_api_errors_keep_their_messages(bot_api: BotApiEmulat
     assert error_lines(err) == [f"error: the Bot API at {bot_api.base_url} rejected the token 999999:***"]
 
 
+@pytest.mark.slow
 async def test_a_webhook_port_in_use_is_one_line_and_exit_1(bot_api: BotApiEmulator, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

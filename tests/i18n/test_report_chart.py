@@ -350,6 +350,7 @@ def test_chart_data_is_checked() -> None:
         )
 
 
+@pytest.mark.slow
 def test_charts_drawn_in_threads_equal_those_drawn_one_by_one(t: Translator) -> None:
     jobs = [
         (chart_data(lang, judged=judged, seed=n), lang)

@@ -194,6 +194,7 @@ async def test_the_projector_follows_a_live_drill_from_join_to_summary(
         class_ = await join_class(room, 3)
         joined = await shows(room.link, "3 students have joined")
         assert "Owl" not in joined  # names only when the teacher chose to show them
+        assert "Real Name" not in joined and "Ms Projector" not in joined  # never anyone's Telegram name
 
         await room.move()  # Start
         drill = await room.drill()
@@ -297,7 +298,7 @@ async def test_names_and_a_podium_only_when_the_teacher_chose_them_and_a_timed_c
         assert "Projector: nicknames; a podium at the end" in room.wizard_summary
         class_ = await join_class(room, 4)
         joined = await shows(room.link, "4 students have joined")
-        assert all(f"<li>Owl {n}</li>" in joined for n in range(4))
+        assert all(f"<li>Owl {n}</li>" in joined for n in range(4)) and "Real Name" not in joined
         await room.move()  # Start: a 20-second question
         asking = await shows(room.link, 'role="timer"')
         remaining = float(re.search(r'data-remaining="([\d.]+)"', asking)[1])  # type: ignore[index]
@@ -318,9 +319,26 @@ async def test_a_self_paced_drill_shows_who_finished(bot_api: BotApiEmulator, da
     runtime = await start(bot_api, database_url)
     try:
         room = await make_drill(bot_api, runtime, self_paced=True)
-        await join_class(room, 2)
-        homework = await shows(room.link, "Finished: 0 of 2")
+        await join_class(room, 1)
+        homework = await shows(room.link, "Finished: 0 of 1")
         assert "Self-paced drill" in homework and room.code[:4] in homework
+        # A second student takes the whole quiz at their own pace: the page counts them when they finish.
+        student = bot_api.make_user(790, "Real Name", language_code="en")
+        await say(bot_api, student, f"/join {room.code}")
+        mark = bot_api.mark()
+        bot_api.send_text(student, "Late Owl")
+        question = (
+            await bot_api.wait_for("sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark)
+        ).result
+        for _ in range(5):
+            await press(bot_api, student, question, buttons(question)[0][1])  # an answer
+            rating = bot_api.message(student["id"], question["message_id"])
+            await press(bot_api, student, rating, buttons(rating)[0][1])  # a confidence
+            revealed = bot_api.message(student["id"], question["message_id"])
+            mark = bot_api.mark()
+            bot_api.press_button(student, revealed, buttons(revealed)[0][1])  # next
+            question = (await bot_api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
+        await shows(room.link, "Finished: 1 of 2")
     finally:
         await runtime.stop()
 

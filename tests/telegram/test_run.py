@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.config import PROJECT_ROOT
 from tests.emulator import BotApiEmulator
 from tests.emulator.pytest_plugin import TEST_TOKEN
@@ -69,6 +71,7 @@ async def test_an_unreachable_api_ends_with_one_clear_line(tmp_path: Path) -> No
     assert err.strip().splitlines()[-1].startswith("error: cannot reach the Bot API at http://127.0.0.1:9/bot")
 
 
+@pytest.mark.slow
 async def test_missing_token_and_broken_bank_refuse_to_start(tmp_path: Path) -> None:
     code, _, err = await run_bot({})
     assert code == 2 and err.strip() == (
