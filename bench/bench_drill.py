@@ -29,11 +29,12 @@ from bot.core.drill import DrillRound, DrillSpec  # noqa: E402
 from bot.core.engine import AnswerRecord, Confidence, SessionId, UserId  # noqa: E402
 from bot.core.lang import Lang  # noqa: E402
 from bot.i18n import translator  # noqa: E402
-from bot.i18n.present import report_summary  # noqa: E402
+from bot.i18n.report_chart import render_report_chart  # noqa: E402
+from bot.i18n.report_text import chart_data, report_summary  # noqa: E402
 from bot.services import QuizService  # noqa: E402
 from bot.services.bank import open_bank  # noqa: E402
 from bot.services.drill import DrillService  # noqa: E402
-from bot.services.report_files import report_chart, report_csv  # noqa: E402
+from bot.services.report_files import report_csv  # noqa: E402
 from bot.storage.sqlite import SQLiteStorage  # noqa: E402
 from bot.telegram.app import BotRuntime  # noqa: E402
 from tests.emulator import BotApiEmulator  # noqa: E402
@@ -62,6 +63,7 @@ async def live_answers(students: int) -> dict[str, float]:
             env = {
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_API_BASE_URL": api.base_url,
+                "PROJECTOR_PORT": "0",  # a free port of its own: the page is served, as in a real run
                 "LOG_LEVEL": "WARNING",
                 "DATABASE_URL": f"sqlite:///{folder}/bench.db",
                 "DRILL_MAX_STUDENTS": str(students),
@@ -163,7 +165,7 @@ async def report_time(students: int, questions: int) -> dict[str, float]:
         report, answers = full.report, full.answers
         summary = report_summary(report, BANK, translator(), Lang.EN)
         table = report_csv(report, answers, BANK)
-        chart = report_chart(report)
+        chart = render_report_chart(chart_data(report, BANK, Lang.EN), translator(), Lang.EN).png
         elapsed = time.perf_counter() - started
         await storage.close()
     return {"elapsed": elapsed, "answers": len(answers), "csv": len(table), "png": len(chart), "summary": len(summary)}

@@ -117,6 +117,7 @@ async def scene(groups: int, per_group: int, questions: int) -> dict[str, float]
                     {
                         "TELEGRAM_BOT_TOKEN": TOKEN,
                         "TELEGRAM_API_BASE_URL": api.base_url,
+                        "PROJECTOR_PORT": "0",  # a free port of its own: the page is served, as in a real run
                         "DATABASE_URL": f"sqlite:///{folder}/bench.db",
                         "LOG_LEVEL": "WARNING",
                         "GROUP_LOBBY_SECONDS": "600",

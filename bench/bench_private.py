@@ -149,6 +149,7 @@ async def run_quiz_bot(users: int, questions: int, *, rate_limit: bool) -> tuple
                     {
                         "TELEGRAM_BOT_TOKEN": TOKEN,
                         "TELEGRAM_API_BASE_URL": api.base_url,
+                        "PROJECTOR_PORT": "0",  # a free port of its own: the page is served, as in a real run
                         "DATABASE_URL": f"sqlite:///{folder}/bench.db",
                         "QUIZ_LENGTH": str(questions),
                         "LOG_LEVEL": "WARNING",

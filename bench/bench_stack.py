@@ -219,7 +219,7 @@ async def started_workers(api: Waiting, database_url: str, workers: int, pin: bo
                 "--env-file",
                 "/nonexistent",
                 cwd=ROOT,
-                env={**env, "WEBHOOK_PORT": str(port)},
+                env={**env, "WEBHOOK_PORT": str(port), "PROJECTOR_PORT": "0"},  # each worker its own page port
                 stdout=asyncio.subprocess.DEVNULL,
                 preexec_fn=(lambda core=core: os.sched_setaffinity(0, core)) if pin else None,
             )
