@@ -21,6 +21,7 @@ Where files are: one rule for every path (README.md "Configuration" and docs/dep
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Mapping
@@ -78,6 +79,7 @@ class Settings:
     projector_listen: str = "127.0.0.1"
     projector_port: int | None = 8787  # None: no projector page; 0: any free port (tests)
     projector_url: str | None = None  # the address people open, when a proxy puts it elsewhere
+    projector_trusted_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"})  # whose X-Real-IP names the client
 
     @property
     def projector_base(self) -> str | None:
@@ -86,7 +88,11 @@ class Settings:
             return None
         if self.projector_url:
             return self.projector_url.rstrip("/")
-        host = self.projector_listen if self.projector_listen not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(
+            self.projector_listen, self.projector_listen
+        )
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
         return f"http://{host}:{self.projector_port}"
 
     def __repr__(self) -> str:
@@ -101,7 +107,8 @@ class Settings:
             f"webhook_url={self.webhook_url!r}, webhook_listen={self.webhook_listen!r}, "
             f"webhook_port={self.webhook_port}, webhook_secret={'***' if self.webhook_secret else None}, "
             f"rate_limiter={self.rate_limiter}, projector_listen={self.projector_listen!r}, "
-            f"projector_port={self.projector_port}, projector_url={self.projector_url!r})"
+            f"projector_port={self.projector_port}, projector_url={self.projector_url!r}, "
+            f"projector_trusted_proxies={sorted(self.projector_trusted_proxies)!r})"
         )
 
     def require_token(self) -> str:
@@ -158,6 +165,16 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
     projector_url = get("PROJECTOR_URL")
     if projector_url is not None and not projector_url.startswith(("http://", "https://")):
         raise ConfigError(f"PROJECTOR_URL must start with http:// or https://, not {projector_url!r}")
+    proxies = frozenset(
+        p.strip() for p in (get("PROJECTOR_TRUSTED_PROXIES") or "127.0.0.1,::1").split(",") if p.strip()
+    )
+    for proxy in proxies:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError(
+                f"PROJECTOR_TRUSTED_PROXIES must be IP addresses separated by commas, not {proxy!r}"
+            ) from None
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
@@ -200,6 +217,7 @@ def load_settings(environ: Mapping[str, str], *, env_file: Path | None = None, c
         projector_listen=get("PROJECTOR_LISTEN") or "127.0.0.1",
         projector_port=None if projector_port == "off" else int(projector_port),
         projector_url=projector_url,
+        projector_trusted_proxies=frozenset(str(ipaddress.ip_address(p)) for p in proxies),
     )
 
 

@@ -9,9 +9,13 @@ instead, so `LOG_LEVEL=DEBUG` still has it (tests/test_logging_volume.py counts 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from .redact import mask
+
+# A projector link's token: in a link, and in the stored drill (aiosqlite logs its statements' values at DEBUG).
+PROJECTOR_TOKEN = re.compile(r"""(/projector/[A-Za-z0-9_-]+/|projector_token["']?\s*[:=]\s*["'])[A-Za-z0-9_-]{8,}""")
 
 
 class RedactSecrets(logging.Filter):
@@ -26,6 +30,8 @@ class RedactSecrets(logging.Filter):
         text = message
         for secret, masked in self._secrets:
             text = text.replace(secret, masked)
+        # A projector token opens the class's screen: PTB logs the teacher's panel (with the link) at DEBUG.
+        text = PROJECTOR_TOKEN.sub(r"\1***", text)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

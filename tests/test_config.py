@@ -60,6 +60,10 @@ def test_the_token_never_appears_in_repr() -> None:
         ({"QUIZ_LENGTH": "0"}, "QUIZ_LENGTH"),
         ({"QUIZ_LENGTH": "ten"}, "QUIZ_LENGTH"),
         ({"TELEGRAM_API_BASE_URL": "127.0.0.1:8081/bot"}, "TELEGRAM_API_BASE_URL"),
+        ({"PROJECTOR_PORT": "99999"}, "PROJECTOR_PORT must be a port number"),
+        ({"PROJECTOR_PORT": "no"}, "PROJECTOR_PORT"),
+        ({"PROJECTOR_URL": "quiz.example.org"}, "PROJECTOR_URL must start with http"),
+        ({"PROJECTOR_TRUSTED_PROXIES": "127.0.0.1, nginx"}, "PROJECTOR_TRUSTED_PROXIES must be IP addresses"),
     ],
 )
 def test_bad_settings_are_one_clear_error(environ: dict[str, str], message: str) -> None:
@@ -178,3 +182,18 @@ def test_report_and_items_never_create_a_database(
     assert out == "" and err.startswith(f"error: no database at {tmp_path / 'state' / 'quiz.db'}: ")
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("environ", "base"),
+    [
+        ({}, "http://127.0.0.1:8787"),
+        ({"PROJECTOR_LISTEN": "0.0.0.0", "PROJECTOR_PORT": "9000"}, "http://127.0.0.1:9000"),
+        ({"PROJECTOR_LISTEN": "::"}, "http://[::1]:8787"),  # asyncio binds "::" to IPv6 only
+        ({"PROJECTOR_LISTEN": "fd00::5"}, "http://[fd00::5]:8787"),
+        ({"PROJECTOR_URL": "https://quiz.example.org/"}, "https://quiz.example.org"),
+        ({"PROJECTOR_PORT": "off", "PROJECTOR_URL": "https://quiz.example.org"}, None),
+    ],
+)
+def test_where_projector_links_start(environ: dict[str, str], base: str | None) -> None:
+    assert load_settings(environ).projector_base == base

@@ -352,13 +352,7 @@ class DrillService:
                 correct=tally.correct if tally else 0,
             )
         if drill.phase is DrillPhase.OPEN:
-            # A self-paced student has finished when they answered the last question of the round.
-            finished = {
-                a.user_id
-                for a in await self._storage.drill_answers(drill.id)
-                if a.round is drill.round and a.position == drill.total - 1
-            }
-            return Panel(drill=drill, nicknames=nicknames, answered=len(finished))
+            return Panel(drill=drill, nicknames=nicknames, answered=await self.finished_count(drill))
         return Panel(drill=drill, nicknames=nicknames)
 
     async def panel_to_refresh(self, user_id: int, session_id: str) -> str | None:
@@ -367,6 +361,16 @@ class DrillService:
         drill_id = await self._storage.session_drill(user_id, session_id)
         drill = await self.get(drill_id) if drill_id is not None else None
         return drill.id if drill is not None and drill.control_message_id is not None else None
+
+    async def finished_count(self, drill: Drill) -> int:
+        """Students who have finished the open self-paced round: they answered its last question."""
+        return len(
+            {
+                a.user_id
+                for a in await self._storage.drill_answers(drill.id)
+                if a.round is drill.round and a.position == drill.total - 1
+            }
+        )
 
     async def answered_count(self, drill: Drill) -> int:
         """Answers so far to the open live question."""

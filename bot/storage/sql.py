@@ -360,6 +360,11 @@ class SQLStorage(ABC):
             rows = await db.fetch(self._sql.leaderboard_top, session_id, limit)
         return [standing_from_row(row) for row in rows]
 
+    async def chosen_counts(self, session_id: str, position: int) -> dict[int, int]:
+        """Answers to one question by the option chosen (authored index); options nobody chose are absent."""
+        rows = await self._fetch("chosen_counts", self._sql.chosen_counts, session_id, position)
+        return {int(row[0]): int(row[1]) for row in rows}
+
     async def question_tallies(self, session_id: str) -> list[QuestionTally]:
         rows = await self._fetch("question_tallies", self._sql.question_tallies, session_id)
         return [tally_from_row(row) for row in rows]

@@ -192,6 +192,10 @@ class Statements:
     # Members by points, then right answers, then who joined first; members with no answer count too.
     leaderboard: str = _LEADERBOARD
     leaderboard_top: str = f"{_LEADERBOARD} LIMIT $2"
+    # How a question's answers split across its options (authored indexes), for the projector after a reveal.
+    chosen_counts: str = (
+        "SELECT chosen, count(*) FROM answers WHERE session_id = $1 AND position = $2 GROUP BY chosen ORDER BY chosen"
+    )
     question_tallies: str = (
         "SELECT position, question_id, count(*), count(*) FILTER (WHERE correct) FROM answers WHERE session_id = $1 "
         f"GROUP BY position, question_id ORDER BY position, question_id {BYTEWISE}"

@@ -295,6 +295,7 @@ class BotRuntime:
             self.bank,
             # Asked per page, once the bot knows its own name (getMe runs later in start-up).
             join_link=lambda code: create_deep_linked_url(bot.username, code),
+            trusted_proxies=settings.projector_trusted_proxies,
         )
         try:
             port = await server.start(settings.projector_listen, settings.projector_port)

@@ -7,6 +7,7 @@ Colour never carries meaning alone: each option has a letter and a shape, and th
 
 from __future__ import annotations
 
+import functools
 import html
 from datetime import UTC, datetime
 
@@ -23,7 +24,16 @@ from ..services.projector import ProjectorView
 LETTERS = "ABCDEF"
 SHAPES = "▲◆●■★✚"  # a shape per option, as well as a colour and a letter: telling them apart needs no colour
 HTML_LANG = {Lang.ZH_HANT: "zh-Hant-TW", Lang.ZH_HANS: "zh-Hans-CN", Lang.EN: "en"}
-NAMES_SHOWN = 60  # nicknames on the join screen; more would not be readable from the back row
+NAMES_SHOWN = 40  # nicknames on the join screen; more would not be readable from the back row
+
+
+@functools.lru_cache(maxsize=256)
+def qr_svg(link: str) -> str:
+    """The QR code of a join link as inline SVG, black on white. Cached: a drill's link never changes, and drawing
+    it takes a few milliseconds, on every page load and every change of the join screen."""
+    return str(
+        segno.make(link, error="m").svg_inline(scale=1, border=2, dark="#000000", light="#ffffff", omitsize=True)
+    )
 
 
 def esc(text: str) -> str:
@@ -77,9 +87,7 @@ class ProjectorPage:
     def _join(self, view: ProjectorView, join_link: str) -> str:
         t, lang, drill = self.t, view.lang, view.drill
         code = f"{drill.code[:4]} {drill.code[4:]}"  # read aloud in two halves
-        qr = segno.make(join_link, error="m").svg_inline(
-            scale=1, border=2, dark="#000000", light="#ffffff", omitsize=True
-        )
+        qr = qr_svg(join_link)
         shown_link = join_link.removeprefix("https://")
         bot = "@" + join_link.split("t.me/", 1)[-1].split("?", 1)[0] if "t.me/" in join_link else ""
         homework = view.screen is Screen.HOMEWORK

@@ -14,9 +14,11 @@ rate (a token bucket), and one that keeps asking for links that don't exist is t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -26,10 +28,12 @@ from aiohttp import web
 from ..core.model import QuestionBank
 from ..i18n import Translator
 from ..services.projector import ProjectorService, ProjectorView
+from ..services.wiring import StorageError
 from .page import ProjectorPage
 
 log = logging.getLogger(__name__)
 PREFIX = "/projector"
+STORAGE_WARNING_EVERY = 60.0  # seconds between warnings while the database is down (each projector polls each second)
 STATIC_FILES = {"projector.css": "text/css", "projector.js": "text/javascript"}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -52,49 +56,76 @@ class Bucket:
 
 class RateLimit:
     """A token bucket per client address: `rate` requests a second, bursts up to `burst`. A projector polls once a
-    second; a flood, or a script trying tokens, runs dry. (aiohttp has no rate limiting of its own to reuse.)"""
+    second; a flood, or a script trying tokens, runs dry. (aiohttp has no rate limiting of its own to reuse.)
 
-    def __init__(self, *, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+    At most `clients` buckets are kept, least recently used first out, so many addresses cost bounded memory and
+    constant time per request (a client forgotten early starts again with a full bucket: the limit loosens under a
+    flood of addresses, it never blocks the event loop the bot also runs on)."""
+
+    def __init__(
+        self, *, rate: float, burst: float, clients: int = 4096, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = burst
+        self.clients = clients
         self._clock = clock
-        self._buckets: dict[str, Bucket] = {}
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
 
     def allow(self, client: str) -> bool:
         """Take a request from the client's bucket: False when it is empty."""
-        bucket = self._refilled(client)
+        now = self._clock()
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            bucket = self._buckets[client] = Bucket(tokens=self.burst, at=now)
+            if len(self._buckets) > self.clients:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(client)
+        self._refill(bucket, now)
         if bucket.tokens < 1:
             return False
         bucket.tokens -= 1
         return True
 
     def spent(self, client: str) -> bool:
-        """Whether the client's bucket is empty, without taking from it."""
-        return self._refilled(client).tokens < 1
-
-    def _refilled(self, client: str) -> Bucket:
-        now = self._clock()
+        """Whether the client's bucket is empty, without taking from it (and without keeping a bucket for it)."""
         bucket = self._buckets.get(client)
         if bucket is None:
-            if len(self._buckets) > 10_000:  # forget clients that have had time to refill
-                self._buckets = {k: b for k, b in self._buckets.items() if now - b.at < self.burst / self.rate}
-            bucket = self._buckets[client] = Bucket(tokens=self.burst, at=now)
+            return False
+        self._refill(bucket, self._clock())
+        return bucket.tokens < 1
+
+    def _refill(self, bucket: Bucket, now: float) -> None:
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
         bucket.at = now
-        return bucket
 
 
-LOOPBACK = {"127.0.0.1", "::1"}
-
-
-def client_address(request: web.Request) -> str:
-    """Who is asking, for the rate limits: the peer, or, when the peer is a proxy on this machine (nginx in
-    docs/deploy.md), the address it puts in X-Real-IP, so one bad client behind it doesn't shut out every
-    projector. A remote peer's header is ignored: anyone could send one."""
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """Who is asking, for the rate limits: the peer, or, when the peer is a trusted proxy (PROJECTOR_TRUSTED_PROXIES,
+    nginx on this machine by default), the address it puts in X-Real-IP, so one bad client behind it doesn't shut out
+    every projector. Anyone else's header is ignored, and a header that is not an address is too. An IPv6 client
+    counts by its /64: one host commonly holds a whole /64, so its single addresses would each get a fresh bucket."""
     peer = request.remote or "?"
-    if peer in LOOPBACK:
-        return request.headers.get("X-Real-IP", peer).strip() or peer
-    return peer
+    if peer in trusted_proxies:
+        forwarded = request.headers.get("X-Real-IP", "").strip()
+        try:
+            address = ipaddress.ip_address(forwarded)
+        except ValueError:
+            return _counted(peer)
+        return _counted(str(address))
+    return _counted(peer)
+
+
+def _counted(address: str) -> str:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class ProjectorServer:
@@ -108,6 +139,7 @@ class ProjectorServer:
         bank: QuestionBank,
         *,
         join_link: Callable[[str], str],
+        trusted_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"}),
         requests: RateLimit | None = None,
         misses: RateLimit | None = None,
     ) -> None:
@@ -117,11 +149,14 @@ class ProjectorServer:
         self._requests = requests or RateLimit(rate=10.0, burst=30.0)
         # Wrong links: about one a minute, after a first handful (a mistyped link, a reload after the drill ended).
         self._misses = misses or RateLimit(rate=1 / 60, burst=10.0)
+        self._trusted_proxies = trusted_proxies
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self._storage_warned_at = -STORAGE_WARNING_EVERY
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard])
+        app.router.add_get("/favicon.ico", self._no_icon)  # browsers ask on every load; not a wrong link
         app.router.add_get(PREFIX + "/static/{name}", self._static)
         app.router.add_get(PREFIX + "/{drill_id}/{token}/", self._document)
         app.router.add_get(PREFIX + "/{drill_id}/{token}", self._slash)
@@ -154,22 +189,34 @@ class ProjectorServer:
     async def _guard(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        """Rate limits first, the security headers on every answer, a plain 404 for anything unknown."""
-        client = client_address(request)
+        """Rate limits first, the security headers on every answer, a plain 404 for anything unknown, a 503 (and a
+        warning now and then, not a traceback a poll) while the database can't be read."""
+        client = client_address(request, self._trusted_proxies)
         if self._misses.spent(client) or not self._requests.allow(client):
             response: web.StreamResponse = web.Response(status=429, text="Too many requests\n")
+            response.headers["Retry-After"] = "5"
         else:
             try:
                 response = await handler(request)
             except web.HTTPNotFound:
-                self._misses.allow(client)
+                if request.path.startswith(PREFIX + "/") and not request.path.startswith(PREFIX + "/static/"):
+                    self._misses.allow(client)  # a link tried: counted; a stray favicon or asset request is not
                 response = web.Response(status=404, text="Not found\n")
             except web.HTTPRedirection as redirect:
                 response = web.Response(status=redirect.status, headers={"Location": redirect.headers["Location"]})
             except web.HTTPException as error:
-                response = web.Response(status=error.status, text=f"{error.reason}\n")
+                response = web.Response(status=error.status, text=f"{error.reason}\n", headers=error.headers)
+            except StorageError as error:
+                self._warn_storage(error)
+                response = web.Response(status=503, text="Unavailable\n", headers={"Retry-After": "2"})
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    def _warn_storage(self, error: StorageError) -> None:
+        now = time.monotonic()
+        if now - self._storage_warned_at >= STORAGE_WARNING_EVERY:
+            self._storage_warned_at = now
+            log.warning("projector page: the database can't be read: %s", error)
 
     async def _view(self, request: web.Request) -> ProjectorView:
         view = await self._service.view(request.match_info["drill_id"], request.match_info["token"])
@@ -195,6 +242,9 @@ class ProjectorServer:
         if request.query.get("key") != view.key:
             state["html"] = self._page.screen(view, join_link=self._join_link(view.drill.code))
         return web.Response(text=json.dumps(state), content_type="application/json")
+
+    async def _no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

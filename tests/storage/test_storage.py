@@ -954,3 +954,15 @@ async def test_all_answers_private_group_and_drill_oldest_first_and_since(storag
     assert await storage.all_answers(since=20.5) == [drilled]
     assert await storage.all_answers(since=31.0) == []
     assert [a.context for a in await storage.all_answers(since=10)] == ["group", "group", "private", "drill"]
+
+
+async def test_chosen_counts_split_one_questions_answers_by_option(storage: SQLStorage) -> None:
+    """What the projector shows after a reveal: per option, for one question of one session only."""
+    picks = [(1, 0, 2), (2, 0, 2), (3, 0, 0), (4, 0, 3), (1, 1, 1), (5, 0, 2)]
+    for user, position, chosen in picks:
+        record = replace(group_answer(user, position=position), chosen=chosen)
+        assert await storage.record_answer(record)
+    assert await storage.record_answer(replace(group_answer(9, sid="other"), chosen=1))
+    assert await storage.chosen_counts("g1", 0) == {0: 1, 2: 3, 3: 1}
+    assert await storage.chosen_counts("g1", 1) == {1: 1}
+    assert await storage.chosen_counts("g1", 2) == {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ import pytest
 
 from bot.core.drill import Drill
 from bot.core.projector import AFTER_CLOSE_SECONDS, TOKEN_BYTES
+from bot.logs import redact
 from bot.telegram.app import BotRuntime
 from tests.emulator import BotApiEmulator
+from tests.emulator.pytest_plugin import TEST_TOKEN
 from tests.telegram.conftest import BANK, bot_settings
-from tests.telegram.test_drill import TEACHER, buttons, press, say
+from tests.telegram.test_drill import TEACHER, buttons, press, right_letter_index, say
 from tests.telegram.test_drill import make_drill as make_plain_drill
 
 LINK = re.compile(r"📺 [^:：]+[:：] ?(http://\S+/projector/(\S+?)/(\S+?)/)")
@@ -318,7 +321,7 @@ async def test_names_and_a_podium_only_when_the_teacher_chose_them_and_a_timed_c
 async def test_a_self_paced_drill_shows_who_finished(bot_api: BotApiEmulator, database_url: str) -> None:
     runtime = await start(bot_api, database_url)
     try:
-        room = await make_drill(bot_api, runtime, self_paced=True)
+        room = await make_drill(bot_api, runtime, self_paced=True, podium=True)
         await join_class(room, 1)
         homework = await shows(room.link, "Finished: 0 of 1")
         assert "Self-paced drill" in homework and room.code[:4] in homework
@@ -331,7 +334,7 @@ async def test_a_self_paced_drill_shows_who_finished(bot_api: BotApiEmulator, da
             await bot_api.wait_for("sendMessage", lambda c: "Question 1/5" in c.params["text"], since=mark)
         ).result
         for _ in range(5):
-            await press(bot_api, student, question, buttons(question)[0][1])  # an answer
+            await press(bot_api, student, question, buttons(question)[right_letter_index(question["text"])][1])
             rating = bot_api.message(student["id"], question["message_id"])
             await press(bot_api, student, rating, buttons(rating)[0][1])  # a confidence
             revealed = bot_api.message(student["id"], question["message_id"])
@@ -339,6 +342,10 @@ async def test_a_self_paced_drill_shows_who_finished(bot_api: BotApiEmulator, da
             bot_api.press_button(student, revealed, buttons(revealed)[0][1])  # next
             question = (await bot_api.wait_for("sendMessage", since=mark, chat_id=student["id"])).result
         await shows(room.link, "Finished: 1 of 2")
+        # The podium counts self-paced answers too (they are in each student's own quiz, not the round's session).
+        await room.move(-1)  # Close the drill
+        summary = await shows(room.link, "Top of the class")
+        assert "Late Owl: 5 of 5 right" in summary and "Owl 0" not in summary  # no right answer, no place
     finally:
         await runtime.stop()
 
@@ -372,3 +379,26 @@ async def test_projector_off_means_no_server_and_no_link(bot_api: BotApiEmulator
         assert "📺" not in control["text"]
     finally:
         await runtime.stop()
+
+
+async def test_a_projector_token_never_reaches_a_log_at_debug(
+    bot_api: BotApiEmulator, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The teacher's panel carries the link, and PTB logs what it sends at DEBUG: the token is masked there."""
+    make_record = logging.getLogRecordFactory()
+    redact(TEST_TOKEN)  # as `python -m bot run` sets it up
+    caplog.set_level(logging.DEBUG)
+    try:
+        runtime = await start(bot_api, database_url, LOG_LEVEL="DEBUG")
+        try:
+            room = await make_drill(bot_api, runtime)
+            await fetch(room.link)
+        finally:
+            await runtime.stop()
+    finally:
+        logging.setLogRecordFactory(make_record)
+    token = room.link.rstrip("/").rsplit("/", 1)[1]
+    assert not [f"{r.name}: {r.getMessage()[:120]}" for r in caplog.records if token in r.getMessage()]
+    assert token not in caplog.text
+    drill_id = room.link.split("/projector/", 1)[1].split("/", 1)[0]
+    assert f"/projector/{drill_id}/***" in caplog.text  # the link was logged, masked
