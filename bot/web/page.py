@@ -24,6 +24,8 @@ from ..services.projector import ProjectorView
 LETTERS = "ABCDEF"
 SHAPES = "▲◆●■★✚"  # a shape per option, as well as a colour and a letter: telling them apart needs no colour
 HTML_LANG = {Lang.ZH_HANT: "zh-Hant-TW", Lang.ZH_HANS: "zh-Hans-CN", Lang.EN: "en"}
+DISCUSS_SHOWN = 2  # the most missed questions the summary names, to start the discussion
+PROMPT_CLIPPED = 90  # characters of a prompt the summary shows
 NAMES_SHOWN = 40  # nicknames on the join screen; more would not be readable from the back row
 
 
@@ -34,6 +36,11 @@ def qr_svg(link: str) -> str:
     return str(
         segno.make(link, error="m").svg_inline(scale=1, border=2, dark="#000000", light="#ffffff", omitsize=True)
     )
+
+
+def clipped(text: str, limit: int = PROMPT_CLIPPED) -> str:
+    """A prompt short enough for one line of the summary: the question is named, not read again."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def esc(text: str) -> str:
@@ -219,6 +226,25 @@ class ProjectorPage:
             )
             lines.append(f"<li>{esc(line)}</li>")
         parts.append(f'<ul class="figures">{"".join(lines)}</ul>')
+        missed = [q for q in report.most_missed() if q.accuracy < 1][:DISCUSS_SHOWN]
+        if missed:
+            items = "".join(
+                "<li>"
+                + esc(
+                    t(
+                        "projector.discuss_line",
+                        lang,
+                        number=q.position + 1,
+                        percent=percent(q.accuracy),
+                        prompt=clipped(self._prompt(q.question_id, lang)),
+                    )
+                )
+                + "</li>"
+                for q in missed
+            )
+            parts.append(
+                f'<div class="discuss"><h2>{esc(t("projector.discuss_title", lang))}</h2><ul>{items}</ul></div>'
+            )
         gain = report.gain_report
         if report.drill.spec.pair and gain.both and gain.mean_pre is not None and gain.mean_post is not None:
             line = t("projector.gain_line", lang, before=round(gain.mean_pre), after=round(gain.mean_post))
@@ -254,6 +280,10 @@ class ProjectorPage:
                 f'<div class="podium"><h2>{esc(t("projector.podium_title", lang))}</h2><ol>{places}</ol></div>'
             )
         return f'<section class="summary">{"".join(parts)}</section>'
+
+    def _prompt(self, question_id: str, lang: Lang) -> str:
+        question = self.bank.get(question_id)
+        return question.prompt.get(lang) if question is not None else ""
 
     @staticmethod
     def _badge(n: int) -> str:

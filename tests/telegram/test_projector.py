@@ -314,6 +314,7 @@ async def test_names_and_a_podium_only_when_the_teacher_chose_them_and_a_timed_c
         await room.move(-1)  # Close the drill after one question
         summary = await shows(room.link, "Top of the class")
         assert "Owl 0: 1 of 1 right" in summary and "Owl 1: 1 of 1 right" in summary
+        assert "Worth discussing" in summary and "Question 1: 50% right." in summary  # the most missed, named
     finally:
         await runtime.stop()
 
