@@ -52,6 +52,8 @@ WIZARDS = st.builds(
     pair=st.booleans(),
     retest=st.integers(0, 99),
     step=st.integers(0, 9),
+    judgment=st.integers(0, 99),
+    screen=st.integers(0, 3),
 )
 DRILL_KINDS = frozenset({Kind.WIZARD, Kind.TEACHER, Kind.LIVE_CHOICE, Kind.LIVE_RATING, Kind.SELF_START})
 

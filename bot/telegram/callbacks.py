@@ -86,7 +86,7 @@ _PATTERNS = {
     Kind.RESUME: re.compile(rf"r:({_SESSION})"),
     Kind.GROUP_LANG: re.compile(r"y:(zh-Hant|zh-Hans|en)"),
     Kind.WIZARD: re.compile(
-        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])\.({_N2})(?:\.([0-3]))?"
+        rf"w:(0|[1-9a-f][0-9a-f]{{0,3}})\.({_N2})\.({_N3})\.({_MODE})\.({_N2})\.([01])\.({_N2})\.([0-9])\.({_N2})\.([0-3])"
     ),
     Kind.TEACHER: re.compile(rf"D:({_SESSION}):({_MOVE})"),
     Kind.LIVE_CHOICE: re.compile(rf"e:({_SESSION}):({_ROUND}):({_N2}):({_N2})"),
@@ -248,7 +248,7 @@ def parse(data: object) -> Action | None:
             retest=int(retest),
             step=int(step),
             judgment=int(judgment),
-            screen=int(screen or 0),  # a draft from before the projector toggles has none
+            screen=int(screen),
         )
         return Action(kind=kind, wizard=state)
     if kind is Kind.TEACHER:
