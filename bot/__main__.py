@@ -14,9 +14,10 @@ from pathlib import Path
 from . import __version__
 from .config import DEFAULT_ENV_FILE, PROJECT_ROOT, ConfigError, Settings, load_settings
 from .core.bankstats import bank_stats, paragraph_coverage
+from .core.echo import echo_safe
 from .core.engine import QuizMode, QuizSpec, UserId
 from .core.lang import Lang, parse_lang
-from .core.loader import BankInvalid
+from .core.loader import BankInvalid, counted
 from .core.model import QuestionBank
 from .core.quality import cue_report, quality_problems
 from .logs import configure_logging
@@ -160,7 +161,7 @@ def command_check(args: argparse.Namespace, settings: Settings) -> int:
     if quality:
         print("\n".join(map(str, quality)), file=sys.stderr)
         print(
-            f"{len(quality)} quality problem(s): the bank loads, but `check` fails until they are fixed",
+            f"{counted(len(quality), 'quality problem')}: the bank loads, but `check` fails until they are fixed",
             file=sys.stderr,
         )
     else:
@@ -259,7 +260,8 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
         found = bank.find_topic(args.topic)
         if found is None:
             topics = ", ".join(t.id for t in bank.topics)
-            print(t("quiz.unknown_topic", lang, topic=args.topic, topics=topics), file=sys.stderr)
+            # The topic as typed is echoed cleaned, as every echo of input is (core/echo.py): no bidi overrides.
+            print(t("quiz.unknown_topic", lang, topic=echo_safe(args.topic), topics=topics), file=sys.stderr)
             return 2
         topic = found.id
     count = args.count or settings.quiz_length

@@ -83,8 +83,14 @@ class LoadReport:
         lines = [f"note: {note}" for note in self.notes]
         lines += [str(problem) for problem in self.problems]
         if self.problems:
-            lines.append(f"{len(self.problems)} problem(s) in {len(self.files)} file(s): the bank is not served")
+            problems, files = len(self.problems), len(self.files)
+            lines.append(f"{counted(problems, 'problem')} in {counted(files, 'file')}: the bank is not served")
         return "\n".join(lines)
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 problem", "2 problems": the command-line reports are English only (people, not locales, read them)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 class BankInvalid(Exception):

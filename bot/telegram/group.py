@@ -30,6 +30,7 @@ from ..core.group import (
     may_control,
 )
 from ..core.lang import Lang, lang_from_code
+from ..core.loader import counted
 from ..services.group import NobodyJoined, QuestionStep, RevealStep, Step
 from . import callbacks as cb
 from . import timers
@@ -129,7 +130,7 @@ async def restore_timers(application: BotApplication, services: BotServices) -> 
         application, "sweep", sweep_deadlines, every=SWEEP_SECONDS, first=RESTART_GRACE_SECONDS + SWEEP_SECONDS
     )
     if sessions:
-        log.info("resumed %d group quiz session(s) from the store", len(sessions))
+        log.info("resumed %s from the store", counted(len(sessions), "group quiz session"))
     return len(sessions)
 
 

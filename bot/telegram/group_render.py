@@ -287,7 +287,7 @@ class GroupRenderer:
             right = round(100 * record.correct / record.answered) if record.answered else 0
             date = datetime.fromtimestamp(record.finished_at, UTC).strftime("%Y-%m-%d")
             lines.append(
-                esc(self.t("group.stats_line", lang, date=date, players=record.players, percent=right, winner=winner))
+                esc(self.t("group.stats_line", lang, date=date, count=record.players, percent=right, winner=winner))
             )
         learned = self.learning(stats.learning, lang)
         if learned:

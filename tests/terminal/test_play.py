@@ -65,6 +65,9 @@ def test_language_from_the_locale_and_from_the_flag(env: dict[str, str]) -> None
 def test_unknown_topic_lists_the_topics(env: dict[str, str]) -> None:
     result = play(env, "", "--topic", "cooking")
     assert result.returncode == 2 and "alpha" in result.stderr and "Traceback" not in result.stderr
+    # The topic as typed comes back cleaned, as every echo of input does: no right-to-left override.
+    spoofed = play(env, "", "--topic", "cook\u202eing")
+    assert spoofed.returncode == 2 and "cooking" in spoofed.stderr and "\u202e" not in spoofed.stderr
 
 
 def test_a_broken_bank_refuses_to_start_with_the_check_report(env: dict[str, str]) -> None:
