@@ -512,8 +512,8 @@ def items_text(analysis: ItemAnalysis) -> list[str]:
 
 
 def command_export(args: argparse.Namespace, settings: Settings) -> int:
-    """The bank as a file a teacher imports into Moodle, Canvas or a spreadsheet (`bot/services/export.py`)."""
-    from .services.export import ExportFormat, export_bank
+    """The bank as a file a teacher imports into Moodle, Canvas or a spreadsheet (`bot/i18n/export.py`)."""
+    from .i18n.export import ExportFormat, export_bank
 
     fmt = ExportFormat(args.format)
     if fmt is ExportFormat.QTI and (args.out is None or args.out.suffix.lower() != ".zip"):

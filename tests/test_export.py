@@ -26,7 +26,7 @@ from bot.core.lang import Lang
 from bot.core.loader import load_bank
 from bot.core.model import Question, QuestionBank
 from bot.services.bank import open_bank
-from bot.services.export import (
+from bot.i18n.export import (
     CP_NS,
     QTI_NS,
     ExportFormat,

@@ -23,6 +23,7 @@ from xml.etree import ElementTree as ET
 
 from ..core.lang import Lang
 from ..core.model import Question, QuestionBank, Topic
+from . import translator
 
 
 class ExportFormat(StrEnum):
@@ -35,14 +36,6 @@ class ExportFormat(StrEnum):
 
 
 CATEGORY_ROOT = "Deepfake quiz"  # the Moodle question-bank category every topic goes under
-
-_ARTICLE = {
-    Lang.ZH_HANT: "《環球時報》2024 年 2 月報導，第 {paragraph} 段",
-    Lang.ZH_HANS: "《环球时报》2024 年 2 月报道，第 {paragraph} 段",
-    Lang.EN: "Global Times (環球時報), Feb 2024, paragraph {paragraph}",
-}
-_QUOTE = {Lang.ZH_HANT: "：「{quote}」", Lang.ZH_HANS: "：“{quote}”", Lang.EN: ": “{quote}”"}
-_NAMED = {Lang.ZH_HANT: "資料來源：", Lang.ZH_HANS: "资料来源：", Lang.EN: "Source: "}
 
 
 def export_bank(bank: QuestionBank, fmt: ExportFormat, lang: Lang, *, topic: Topic | None = None) -> bytes:
@@ -64,13 +57,16 @@ def export_bank(bank: QuestionBank, fmt: ExportFormat, lang: Lang, *, topic: Top
 def source_lines(question: Question, lang: Lang) -> list[tuple[str, str | None]]:
     """The source as lines of (text, link or None): the article paragraph with its quote, then each named source."""
     source = question.source
+    t = translator()
     lines: list[tuple[str, str | None]] = []
     if source.paragraph is not None:
-        text = _ARTICLE[lang].format(paragraph=source.paragraph)
+        text = t("export.source_article", lang, paragraph=source.paragraph)
         if source.quote is not None:
-            text += _QUOTE[lang].format(quote=source.quote.get(lang))
+            text += t("export.source_quote", lang, quote=source.quote.get(lang))
         lines.append((text, None))
-    lines += [(_NAMED[lang] + ref.name.get(lang), ref.link or None) for ref in source.refs]
+    lines += [
+        (translator()("export.source_named", lang, name=ref.name.get(lang)), ref.link or None) for ref in source.refs
+    ]
     return lines
 
 
