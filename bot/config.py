@@ -21,6 +21,7 @@ Where files are: one rule for every path (README.md "Configuration" and docs/dep
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import logging
 import re
@@ -30,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from platformdirs import user_data_path
 
 from .redact import mask, redact_url
@@ -229,7 +231,7 @@ def _read_env_file(env_file: Path, cwd: Path) -> dict[str, str]:
     try:
         if not path.is_file():
             return {}
-        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot read {env_file}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
@@ -237,6 +239,12 @@ def _read_env_file(env_file: Path, cwd: Path) -> dict[str, str]:
             f"cannot read {env_file}: it is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
             f"{error.start}); save it as UTF-8"
         ) from None
+    # python-dotenv skips a line it can't parse with a warning on its own logger, and the setting silently keeps its
+    # default: say which line instead (its number only: the line may hold a token).
+    broken = [binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error]
+    if broken:
+        raise ConfigError(f"cannot read {env_file}: line {broken[0]} is not NAME=value (see .env.example)")
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
 
 
 def shipped_bank() -> Path | None:

@@ -25,7 +25,6 @@ from bot.core.article import Article
 from bot.core.lang import Lang
 from bot.core.loader import load_bank
 from bot.core.model import Question, QuestionBank
-from bot.services.bank import open_bank
 from bot.i18n.export import (
     CP_NS,
     QTI_NS,
@@ -35,6 +34,7 @@ from bot.i18n.export import (
     gift_escape,
     source_text,
 )
+from bot.services.bank import open_bank
 from tests.conftest import question_yaml, topic_yaml
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -122,10 +122,14 @@ def test_a_permission_error_reading_env_is_a_config_error(
     """The same refusal, simulated (for where the real one above is skipped): reading the file fails with EACCES."""
     (tmp_path / "settings.env").write_text("LOG_LEVEL=INFO\n", encoding="utf-8")
 
-    def refused(path: Path) -> None:
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    read_text = Path.read_text
 
-    monkeypatch.setattr(bot.config, "dotenv_values", refused)
+    def refused(path: Path, *args: object, **kwargs: object) -> str:
+        if path.name == "settings.env":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", refused)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--env-file", "settings.env"]) == 2
     assert capsys.readouterr().err == "error: cannot read settings.env: Permission denied\n"
@@ -136,6 +140,15 @@ async def test_an_env_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path: Pat
     code, err = await run("check", cwd=tmp_path, env=environment())
     assert code == 2
     assert err == "error: cannot read .env: it is not UTF-8 text (byte 0xe9 at offset 33); save it as UTF-8\n"
+
+
+async def test_an_env_line_that_is_not_a_setting_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> None:
+    """python-dotenv skips such a line with a warning, and the setting quietly keeps its default: refused instead.
+    Only the line's number is shown: a half-pasted line may hold the token."""
+    (tmp_path / ".env").write_text("LOG_LEVEL=INFO\nTELEGRAM_BOT_TOKEN 123456:ABCsecretPART\n", encoding="utf-8")
+    code, err = await run("check", cwd=tmp_path, env=environment())
+    assert code == 2
+    assert err == "error: cannot read .env: line 2 is not NAME=value (see .env.example)\n"
 
 
 def test_a_folder_named_env_is_no_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
