@@ -13,7 +13,9 @@ from bot.config import PROJECT_ROOT
 def readme_commands() -> list[str]:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     setup = readme.split("## Set-up on a fresh machine", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.+?)\n```", setup)
+    blocks = re.findall(r"```sh\n(.*?)\n```", setup, flags=re.S)  # every block, one line or several
+    assert all("\n" not in block for block in blocks), "a set-up command is one line"
+    return blocks
 
 
 def test_readme_starts_with_exactly_two_setup_commands() -> None:
