@@ -11,6 +11,7 @@ from importlib import resources
 import pytest
 
 from bot.core.drill import Drill, DrillId, DrillMode, DrillPhase, DrillRound, DrillSpec
+from bot.core.lang import Lang
 from bot.core.projector import AFTER_CLOSE_SECONDS, TOKEN_BYTES, Screen, may_view, new_token, screen_of
 from bot.web.contrast import AA_LARGE, AA_NORMAL, contrast_ratio, parse_colour
 from bot.web.server import RateLimit
@@ -103,3 +104,56 @@ def test_the_option_colours_are_the_okabe_ito_palette() -> None:
     """Okabe & Ito's palette: told apart with any common colour-vision deficiency (the charts use it too)."""
     okabe_ito = {"#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7"}
     assert {stylesheet_colours()[f"o{n}"].lower() for n in range(6)} <= okabe_ito
+
+
+def test_the_summary_shows_discernment_when_the_drill_judged_both_kinds() -> None:
+    """A drill with real-or-fake items: the summary says how many fakes the class caught and how many genuine items it
+    doubted, with the plain-words reading; without both kinds of item it says nothing of discernment."""
+    from bot.core.drill import DrillAnswer
+    from bot.core.drill_report import build_report
+    from bot.core.engine import QuizItem
+    from bot.core.model import QuestionType, Verdict
+    from bot.i18n import translator
+    from bot.services.projector import ProjectorView
+    from bot.web.page import ProjectorPage
+    from tests.telegram.conftest import BANK
+
+    judge = [q for q in BANK.questions if q.type is QuestionType.JUDGE]
+    fakes = [q for q in judge if q.verdict is Verdict.MANIPULATED][:3]
+    genuine = [q for q in judge if q.verdict is Verdict.GENUINE][:3]
+    questions = fakes + genuine
+    drill = a_drill(
+        phase=DrillPhase.CLOSED,
+        closed_at=NOW,
+        items=tuple(QuizItem(question_id=q.id, order=tuple(range(len(q.options)))) for q in questions),
+        spec=DrillSpec(mode=DrillMode.LIVE, lang=None),
+    )
+    answers = []
+    for student in range(4):
+        for position, question in enumerate(questions):
+            right = student < 3  # three students right on everything, one wrong on everything
+            chosen = question.answer if right else next(i for i in range(len(question.options)) if i != question.answer)
+            answers.append(
+                DrillAnswer(
+                    round=DrillRound.MAIN,
+                    nickname=f"Owl {student}",
+                    user_id=student,
+                    position=position,
+                    question_id=question.id,
+                    chosen=chosen,
+                    correct=right,
+                    confidence=None,
+                    elapsed_ms=1000,
+                    answered_at=NOW,
+                )
+            )
+    report = build_report(drill, answers, students=4, bank=BANK)
+    page = ProjectorPage(translator(), BANK)
+    view = ProjectorView(drill=drill, screen=Screen.SUMMARY, lang=Lang.EN, joined=4, report=report)
+    summary = page.screen(view, join_link="https://t.me/b?start=X")
+    assert "Telling genuine from fake" in summary
+    assert "Fakes caught: 9 of 12. Genuine items doubted: 3 of 12." in summary
+    assert "75% of answers right in the drill, from 4 students" in summary
+    only_fakes = build_report(drill, [a for a in answers if a.position < 3], students=4, bank=BANK)
+    view = ProjectorView(drill=drill, screen=Screen.SUMMARY, lang=Lang.EN, joined=4, report=only_fakes)
+    assert "Telling genuine from fake" not in page.screen(view, join_link="https://t.me/b?start=X")
