@@ -166,8 +166,8 @@ def command_check(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         print(
-            f"ok: {_count(len(bank), 'question')} in {_count(len(bank.topics), 'topic')}, "
-            f"{_count(len(bank.retired), 'retired id')}"
+            f"ok: {counted(len(bank), 'question')} in {counted(len(bank.topics), 'topic')}, "
+            f"{counted(len(bank.retired), 'retired id')}"
         )
     status = 1 if quality else 0
     if args.stats:
@@ -238,6 +238,18 @@ def question_count(text: str) -> int:
     return count
 
 
+def bank_or_report(settings: Settings, *, heading: str | None = None) -> QuestionBank | None:
+    """The question bank for a command; None after printing why it can't be served (the check report, after
+    `heading` when given)."""
+    try:
+        return open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
+    except BankInvalid as error:
+        if heading is not None:
+            print(heading, file=sys.stderr)
+        print(error.report.render(), file=sys.stderr)
+        return None
+
+
 def command_play(args: argparse.Namespace, settings: Settings) -> int:
     from .i18n import translator
     from .terminal import Screen, TerminalQuiz, choose_lang
@@ -249,11 +261,8 @@ def command_play(args: argparse.Namespace, settings: Settings) -> int:
     )
     if lang is None:  # quit at the language picker
         return 0
-    try:
-        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
-    except BankInvalid as error:
-        print(t("terminal.no_bank", lang), file=sys.stderr)
-        print(error.report.render(), file=sys.stderr)
+    bank = bank_or_report(settings, heading=t("terminal.no_bank", lang))
+    if bank is None:
         return 1
     topic = None
     if args.topic:
@@ -320,10 +329,8 @@ def command_report(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
-    except BankInvalid as error:
-        print(error.report.render(), file=sys.stderr)
+    bank = bank_or_report(settings)
+    if bank is None:
         return 1
     refused = refuse_missing_database(settings, nothing_there="no drill has been run there")
     if refused is not None:
@@ -377,10 +384,8 @@ def iso_date(text: str) -> float:
 
 def command_items(args: argparse.Namespace, settings: Settings) -> int:
     """Item analysis over every stored answer (private, group and drill), for whoever maintains the bank."""
-    try:
-        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
-    except BankInvalid as error:
-        print(error.report.render(), file=sys.stderr)
+    bank = bank_or_report(settings)
+    if bank is None:
         return 1
     # redact_url rebuilds the URL, which turns sqlite:///x into sqlite:/x: only a URL with a secret needs it.
     where = redact_url(settings.database_url) if url_secrets(settings.database_url) else settings.database_url
@@ -419,17 +424,13 @@ def _day(timestamp: float) -> str:
 
 
 def _gone(analysis: ItemAnalysis) -> str:
-    gone = _count(analysis.gone_questions, "question")
-    parts = [f"{gone} no longer in the bank skipped ({_count(analysis.gone_answers, 'answer')})"]
+    gone = counted(analysis.gone_questions, "question")
+    parts = [f"{gone} no longer in the bank skipped ({counted(analysis.gone_answers, 'answer')})"]
     if analysis.unusable:
         parts.append(
-            f"{_count(analysis.unusable, 'answer')} skipped: an option the question no longer has, or a repeat"
+            f"{counted(analysis.unusable, 'answer')} skipped: an option the question no longer has, or a repeat"
         )
     return "; ".join(parts)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _item_row(line: ItemLine) -> tuple[str, ...]:
@@ -504,8 +505,8 @@ def items_text(analysis: ItemAnalysis) -> list[str]:
     assert first is not None and last is not None  # there are answers
     total = len(analysis.lines) + len(analysis.unanswered)
     out += [
-        f"{_count(analysis.answers, 'answer')} given {_day(first)} to {_day(last)} (UTC){since}, to "
-        f"{_count(len(analysis.lines), 'question')}",
+        f"{counted(analysis.answers, 'answer')} given {_day(first)} to {_day(last)} (UTC){since}, to "
+        f"{counted(len(analysis.lines), 'question')}",
         f"{len(analysis.unanswered)} of the bank's {total} questions had none; {_gone(analysis)}",
     ]
     return out
@@ -519,10 +520,8 @@ def command_export(args: argparse.Namespace, settings: Settings) -> int:
     if fmt is ExportFormat.QTI and (args.out is None or args.out.suffix.lower() != ".zip"):
         print("error: --format qti writes a zip package: give --out FILE.zip", file=sys.stderr)
         return 2
-    try:
-        bank = open_bank([settings.questions_path], settings.article_path, root=Path.cwd())
-    except BankInvalid as error:
-        print(error.report.render(), file=sys.stderr)
+    bank = bank_or_report(settings)
+    if bank is None:
         return 1
     topic = None
     if args.topic:
@@ -543,7 +542,7 @@ def command_export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
         return 1
     count = len(bank.in_topic(topic.id)) if topic is not None else len(bank)
-    print(f"wrote {args.out} ({_count(count, 'question')}, {args.lang.value}, {fmt.value})")
+    print(f"wrote {args.out} ({counted(count, 'question')}, {args.lang.value}, {fmt.value})")
     return 0
 
 
