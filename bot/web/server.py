@@ -106,23 +106,19 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
     every projector. Anyone else's header is ignored, and a header that is not an address is too. An IPv6 client
     counts by its /64: one host commonly holds a whole /64, so its single addresses would each get a fresh bucket."""
     peer = request.remote or "?"
-    if peer in trusted_proxies:
-        forwarded = request.headers.get("X-Real-IP", "").strip()
-        try:
-            address = ipaddress.ip_address(forwarded)
-        except ValueError:
-            return _counted(peer)
-        return _counted(str(address))
-    return _counted(peer)
+    forwarded = request.headers.get("X-Real-IP", "").strip() if peer in trusted_proxies else ""
+    return bucket_key(forwarded) or bucket_key(peer) or peer
 
 
-def _counted(address: str) -> str:
+def bucket_key(address: str) -> str | None:
+    """The rate limits' key for an address: itself, an IPv4 client on a dual-stack socket (::ffff:a.b.c.d) as its
+    IPv4 address, an IPv6 one as its /64; None when `address` is not an IP address."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
-        return address
+        return None
     if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:  # ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket
+        if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
     return str(parsed)

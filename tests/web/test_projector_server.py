@@ -104,8 +104,8 @@ def test_the_rate_limit_keeps_a_bounded_number_of_clients() -> None:
 
 
 def test_ipv6_clients_count_by_their_64() -> None:
-    from bot.web.server import _counted
+    from bot.web.server import bucket_key
 
-    assert _counted("2001:db8:1:2:aaaa::1") == _counted("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
-    assert _counted("::ffff:192.0.2.1") == "192.0.2.1"
-    assert _counted("192.0.2.1") == "192.0.2.1"
+    assert bucket_key("2001:db8:1:2:aaaa::1") == bucket_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert bucket_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert bucket_key("192.0.2.1") == "192.0.2.1"
